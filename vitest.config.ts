@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Two tiers (issue 2): `unit` never touches Docker and runs files in parallel;
+// `docker` needs an engine and the images from `npm run setup`, runs one file at a time, no retries.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["{harness,fixtures,scenarios}/**/*.test.ts"],
+          exclude: ["**/*.docker.test.ts", "node_modules/**"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "docker",
+          include: ["{harness,fixtures,scenarios}/**/*.docker.test.ts"],
+          fileParallelism: false,
+          retry: 0,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
+        },
+      },
+    ],
+  },
+});
