@@ -1,0 +1,6 @@
+/**
+ * The harness's public surface: the only module scenarios/ (and fixtures/ tests) import from
+ * harness/. Explicit named exports only.
+ */
+export { HarnessError, InputError, DockerUnavailableError, TopologyUnhealthyError, InterruptedError, exitCodeFor, formatError } from "./errors.js";
+export { startLocalEtcd, freePort, type LocalEtcd } from "./testing/local-etcd.js";
