@@ -1,0 +1,117 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { request } from "undici";
+import { isTimeoutReason, sleep, timeoutSignal, waitFor, WaitTimeoutError } from "./index.js";
+
+describe("sleep", () => {
+  it("waits at least the given time", async () => {
+    const t0 = performance.now();
+    await sleep(50);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(45);
+  });
+
+  it("rejects with the signal's reason when aborted, long before the time is up", async () => {
+    const ac = new AbortController();
+    const reason = new Error("stop now");
+    setTimeout(() => ac.abort(reason), 20);
+    const t0 = performance.now();
+    await expect(sleep(60_000, ac.signal)).rejects.toBe(reason);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+
+  it("rejects at once for an already aborted signal, and for a negative time", async () => {
+    await expect(sleep(10, AbortSignal.abort("gone"))).rejects.toBe("gone");
+    await expect(sleep(-1)).rejects.toThrow(/`ms`/);
+  });
+});
+
+describe("timeoutSignal", () => {
+  it("aborts with a TimeoutError after the time", async () => {
+    const s = timeoutSignal(20);
+    await expect(sleep(60_000, s)).rejects.toSatisfy(isTimeoutReason);
+  });
+
+  it("aborts with the parent's reason when the parent aborts first", async () => {
+    const parent = new AbortController();
+    const s = timeoutSignal(60_000, parent.signal);
+    parent.abort("parent went away");
+    expect(s.aborted).toBe(true);
+    expect(s.reason).toBe("parent went away");
+    expect(isTimeoutReason(s.reason)).toBe(false);
+  });
+});
+
+describe("waitFor", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  it("resolves with the first truthy value, retrying errors and false", async () => {
+    let n = 0;
+    const value = await waitFor(
+      () => {
+        n++;
+        if (n === 1) throw new Error("not yet");
+        return n >= 3 ? { n } : false;
+      },
+      { description: "n reaches 3", intervalMs: 1 },
+    );
+    expect(value).toEqual({ n: 3 });
+  });
+
+  it("names what was awaited and the last error when it times out", async () => {
+    const err = await waitFor(
+      async ({ signal }) => {
+        // A real refused connection: nothing listens on the port of a closed server.
+        const s = createServer();
+        await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+        const { port } = s.address() as AddressInfo;
+        await new Promise<void>((r) => s.close(() => r()));
+        await request(`http://127.0.0.1:${port}/`, { signal });
+        return true;
+      },
+      { description: "the closed server answers", intervalMs: 10, timeoutMs: 300 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitTimeoutError);
+    const w = err as WaitTimeoutError;
+    expect(w.message).toMatch(/timed out after 300 ms .* waiting for the closed server answers; last error: .*ECONNREFUSED/);
+    expect(w.attempts).toBeGreaterThanOrEqual(2);
+    expect(w.cause).toBe(w.lastError);
+  });
+
+  it("does not wait for a hanging check past the timeout, and aborts it", async () => {
+    let checkSignal: AbortSignal | undefined;
+    server = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const t0 = performance.now();
+    await expect(
+      waitFor(
+        async ({ signal }) => {
+          checkSignal = signal;
+          await request(`http://127.0.0.1:${port}/`, { signal });
+          return true;
+        },
+        { description: "a server that never answers", timeoutMs: 200 },
+      ),
+    ).rejects.toBeInstanceOf(WaitTimeoutError);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(checkSignal?.aborted).toBe(true);
+    server.closeAllConnections();
+  });
+
+  it("rejects with the caller's reason on abort, not with a timeout", async () => {
+    const ac = new AbortController();
+    const reason = new Error("interrupted");
+    setTimeout(() => ac.abort(reason), 30);
+    await expect(waitFor(() => false, { description: "never", signal: ac.signal, intervalMs: 5, timeoutMs: 60_000 })).rejects.toBe(reason);
+  });
+
+  it("validates its options", async () => {
+    await expect(waitFor(() => true, { description: "x", intervalMs: -1 })).rejects.toThrow(/`intervalMs`/);
+    await expect(waitFor(() => true, { description: "x", timeoutMs: 0 })).rejects.toThrow(/`timeoutMs`/);
+  });
+});
