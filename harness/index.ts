@@ -4,3 +4,5 @@
  */
 export { HarnessError, InputError, DockerUnavailableError, TopologyUnhealthyError, InterruptedError, exitCodeFor, formatError } from "./errors.js";
 export { startLocalEtcd, freePort, type LocalEtcd } from "./testing/local-etcd.js";
+export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./scenario/types.js";
+export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";

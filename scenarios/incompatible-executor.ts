@@ -1,0 +1,15 @@
+import { defineScenario } from "../harness/index.js";
+
+/**
+ * The seed's warning made real: each master advertises its own address instead of nginx's, so the
+ * schedulers compute different executor IDs. After the failover the new scheduler declines every
+ * offer from agents that run the old executor ("Declining incompatible offer"), and pods stay Pending.
+ */
+export default defineScenario({
+  name: "incompatible-executor",
+  description: "Masters with different --advertised-address (their own IP, as the seed warns against), then kill the leader: the new scheduler must log 'Declining incompatible offer' for agents running the old executor.",
+  topology: ["master.1.scheduler.advertised-address=${MY_IP}:10251", "master.2.scheduler.advertised-address=${MY_IP}:10251"],
+  fault: { kind: "kill-container", target: "scheduler-leader" },
+  model: "cold-node-death",
+  expect: { incompatibleDeclines: "required", dualScheduler: "none", failover: true },
+});
