@@ -1,0 +1,466 @@
+/**
+ * One labelled container on the run's network: started with testcontainers (create, copy files in,
+ * start), everything testcontainers lacks done with dockerode (docker-init as PID 1, aliases set at
+ * create time so the container is on the run network only, pause/unpause, kill with a signal,
+ * network disconnect/connect, fresh inspect, pause-aware removal).
+ *
+ * Ryuk (testcontainers' reaper) cannot be pulled here: this module sets
+ * TESTCONTAINERS_RYUK_DISABLED=true (unless already set) and starts containers with
+ * `withAutoCleanup(false)`, so testcontainers never asks for Ryuk. Leftovers of a crashed run are
+ * removed by `reap()` (./reaper.ts) through the harness's labels.
+ */
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { PassThrough } from "node:stream";
+import { createInterface } from "node:readline";
+import type Docker from "dockerode";
+import { GenericContainer, type StartedTestContainer } from "testcontainers";
+import { request } from "undici";
+import { HarnessError, TopologyUnhealthyError } from "../errors.js";
+import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
+import { dockerError, dockerStatus } from "./client.js";
+import { runLabels } from "./labels.js";
+
+export type LogStream = "stdout" | "stderr";
+
+/** When a started container counts as ready. */
+export type WaitSpec =
+  /** A log line (stdout or stderr) matches `pattern`, `times` times (@default 1). */
+  | { readonly kind: "log"; readonly pattern: RegExp | string; readonly times?: number }
+  /** `GET http://<ip on the run network>:<port><path>` answers `status` (@default any 2xx). */
+  | { readonly kind: "http"; readonly port: number; readonly path: string; readonly status?: number }
+  /** Ready as soon as it runs. */
+  | { readonly kind: "none" };
+
+export interface ContainerSpec {
+  /** Image tag, e.g. `resolveImages().base`. Must exist in the engine (no pulls here). */
+  readonly image: string;
+  readonly runId: string;
+  /** The `k8sm-chaos.role` label, e.g. `etcd-0`; also the name suffix. */
+  readonly role: string;
+  /** Container name. @default `k8sm-<runId>-<role>` */
+  readonly name?: string;
+  /** The run network's name (`RunNetwork.name`). The container is attached to it only. */
+  readonly network: string;
+  /** DNS names on the run network. @default [role] */
+  readonly aliases?: readonly string[];
+  /** The container's hostname. @default the first alias */
+  readonly hostname?: string;
+  readonly cmd?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Files written into the container before it starts. `mode` @default 0o644 */
+  readonly files?: readonly { readonly path: string; readonly content: string; readonly mode?: number }[];
+  /** Linux capabilities to add, e.g. `["NET_ADMIN"]` for iptables. */
+  readonly capAdd?: readonly string[];
+  /** Run docker-init as PID 1 (reaps zombies, forwards signals). @default true */
+  readonly init?: boolean;
+  /** Append every log line (stdout and stderr, as they come) to this file. */
+  readonly logFile?: string;
+  /** Called for every log line. Must not throw. */
+  readonly onLogLine?: (line: string, stream: LogStream) => void;
+  /** @default { kind: "none" } */
+  readonly wait?: WaitSpec;
+  /** Time to become ready, in ms. @default 60_000 */
+  readonly startupTimeoutMs?: number;
+  /** Grace between SIGTERM and SIGKILL when stopping, in ms (rounded up to whole seconds). @default 1_000 */
+  readonly stopTimeoutMs?: number;
+  /** Extra labels; the run labels always win. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface StartOptions {
+  /** The run's signal: an abort during start removes the container and rethrows the reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ContainerState {
+  /** Docker's status: created, running, paused, restarting, removing, exited, dead. */
+  readonly status: string;
+  readonly running: boolean;
+  readonly paused: boolean;
+  readonly exitCode: number;
+  /** PID of the container's PID 1 on the host (0 when not running). */
+  readonly pid: number;
+  /** IPv4 address on the run network; undefined while disconnected or stopped. */
+  readonly ipAddress: string | undefined;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Extends GenericContainer with what it has no builder method for. */
+class HarnessGenericContainer extends GenericContainer {
+  withInit(): this {
+    this.hostConfig.Init = true;
+    return this;
+  }
+
+  /** Attach to `network` with `aliases` at create time (testcontainers would connect the default bridge first). */
+  withNetworkAndAliases(network: string, aliases: readonly string[]): this {
+    this.withNetworkMode(network);
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: [...aliases] } } };
+    return this;
+  }
+}
+
+/** Starts a labelled container and waits until it is ready. The caller registers it on a TeardownStack. */
+export async function startContainer(docker: Docker, spec: ContainerSpec, options: StartOptions = {}): Promise<StartedContainer> {
+  const name = spec.name ?? `k8sm-${spec.runId}-${spec.role}`;
+  const aliases = spec.aliases ?? [spec.role];
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  await requireImage(docker, spec.image);
+
+  const builder = new HarnessGenericContainer(spec.image)
+    .withName(name)
+    .withLabels({ ...spec.labels, ...runLabels(spec.runId, spec.role) })
+    .withNetworkAndAliases(spec.network, aliases)
+    .withAutoCleanup(false);
+  const hostname = spec.hostname ?? aliases[0];
+  if (hostname) builder.withHostname(hostname);
+  if (spec.cmd) builder.withCommand([...spec.cmd]);
+  if (spec.entrypoint) builder.withEntrypoint([...spec.entrypoint]);
+  if (spec.env) builder.withEnvironment({ ...spec.env });
+  if (spec.capAdd?.length) builder.withAddedCapabilities(...spec.capAdd);
+  if (spec.init ?? true) builder.withInit();
+  if (spec.files?.length) {
+    builder.withCopyContentToContainer(spec.files.map((f) => ({ content: f.content, target: f.path, mode: f.mode ?? 0o644 })));
+  }
+
+  let started: StartedTestContainer;
+  try {
+    started = await builder.start();
+  } catch (err) {
+    // A failure after create (copying files, starting) leaves a container behind: remove it.
+    await forceRemove(docker, name).catch(() => {});
+    throw dockerError("start container", `${name} (image ${spec.image})`, err);
+  }
+
+  const container = new StartedContainer(docker, started.getId(), name, spec, aliases);
+  try {
+    await container.attachLogs(0);
+    signal?.throwIfAborted();
+    await container.waitReady(spec.wait ?? { kind: "none" }, spec.startupTimeoutMs ?? 60_000, signal);
+  } catch (err) {
+    await container.remove().catch(() => {});
+    throw err;
+  }
+  return container;
+}
+
+export class StartedContainer implements AsyncDisposable {
+  readonly runId: string;
+  readonly role: string;
+  readonly image: string;
+  readonly network: string;
+  readonly aliases: readonly string[];
+  readonly #docker: Docker;
+  readonly #spec: ContainerSpec;
+  readonly #tail: string[] = [];
+  readonly #matchers = new Set<(line: string) => void>();
+  #logs: { ended: Promise<void>; destroy: () => void } | undefined;
+  #logFile: WriteStream | undefined;
+  #removal: Promise<void> | undefined;
+
+  constructor(
+    docker: Docker,
+    readonly id: string,
+    readonly name: string,
+    spec: ContainerSpec,
+    aliases: readonly string[],
+  ) {
+    this.#docker = docker;
+    this.#spec = spec;
+    this.runId = spec.runId;
+    this.role = spec.role;
+    this.image = spec.image;
+    this.network = spec.network;
+    this.aliases = aliases;
+  }
+
+  /** The last log lines seen (both streams, at most 50), for error messages. */
+  logTail(lines = 20): string[] {
+    return this.#tail.slice(-lines);
+  }
+
+  /** A fresh `docker inspect`. */
+  async inspect(): Promise<ContainerState> {
+    const info = await this.#call("inspect", () => this.#container().inspect());
+    const ip = info.NetworkSettings?.Networks?.[this.network]?.IPAddress;
+    return {
+      status: info.State.Status,
+      running: info.State.Running,
+      paused: info.State.Paused,
+      exitCode: info.State.ExitCode,
+      pid: info.State.Pid,
+      ipAddress: ip ? ip : undefined,
+    };
+  }
+
+  /** The IPv4 address on the run network right now; throws when it has none (stopped, disconnected). */
+  async ipAddress(): Promise<string> {
+    const state = await this.inspect();
+    if (!state.ipAddress) {
+      throw new HarnessError("E_INTERNAL", `${this.name} has no address on ${this.network} (status ${state.status})`);
+    }
+    return state.ipAddress;
+  }
+
+  /** `docker pause`: freezes every process (the cgroup freezer), connections stay open. */
+  async pause(): Promise<void> {
+    await this.#call("pause", () => this.#container().pause());
+  }
+
+  async unpause(): Promise<void> {
+    await this.#call("unpause", () => this.#container().unpause());
+  }
+
+  /** `docker kill --signal`. With init (the default) docker-init forwards it to the main process. */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    await this.#call(`kill (${signal})`, () => this.#container().kill({ signal }));
+  }
+
+  /** `docker start` again after the container stopped or was killed; logs are followed again. */
+  async start(): Promise<void> {
+    const since = Math.floor(Date.now() / 1000);
+    await this.#call("start", () => this.#container().start());
+    this.#logs?.destroy();
+    await this.attachLogs(since);
+  }
+
+  /** Runs `cmd` (no shell) in the container and collects its output. */
+  async exec(cmd: readonly string[], options: { readonly user?: string; readonly env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
+    return this.#call(`exec ${JSON.stringify(cmd.join(" "))} in`, async () => {
+      const exec = await this.#container().exec({
+        Cmd: [...cmd],
+        AttachStdout: true,
+        AttachStderr: true,
+        User: options.user,
+        Env: options.env ? Object.entries(options.env).map(([k, v]) => `${k}=${v}`) : undefined,
+      });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const stdout = new PassThrough().on("data", (b: Buffer) => out.push(b));
+      const stderr = new PassThrough().on("data", (b: Buffer) => err.push(b));
+      this.#docker.modem.demuxStream(stream, stdout, stderr);
+      await new Promise<void>((resolve, reject) => {
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", reject);
+      });
+      const info = await exec.inspect();
+      return {
+        exitCode: info.ExitCode ?? -1,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      };
+    });
+  }
+
+  /** `docker network disconnect --force` from the run network: a clean partition of this node. */
+  async disconnect(): Promise<void> {
+    await this.#call(`disconnect from ${this.network}`, () =>
+      this.#docker.getNetwork(this.network).disconnect({ Container: this.id, Force: true }),
+    );
+  }
+
+  /** Reconnects to the run network with the same aliases. Docker may hand out a new IP address. */
+  async connect(): Promise<void> {
+    await this.#call(`connect to ${this.network}`, () =>
+      this.#docker.getNetwork(this.network).connect({ Container: this.id, EndpointConfig: { Aliases: [...this.aliases] } }),
+    );
+  }
+
+  /**
+   * Stops (SIGTERM, then SIGKILL after `stopTimeoutMs`) and removes the container, unpausing it
+   * first if needed. A container already gone is fine. Idempotent.
+   */
+  remove(): Promise<void> {
+    this.#removal ??= this.#remove().catch((err: unknown) => {
+      this.#removal = undefined;
+      throw err;
+    });
+    return this.#removal;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.remove();
+  }
+
+  async #remove(): Promise<void> {
+    const c = this.#container();
+    try {
+      const info = await c.inspect();
+      if (info.State.Paused) await c.unpause();
+      if (info.State.Running) {
+        const t = Math.ceil((this.#spec.stopTimeoutMs ?? 1_000) / 1000);
+        await c.stop({ t }).catch((err: unknown) => {
+          if (dockerStatus(err) !== 304) throw err;
+        });
+      }
+      await c.remove({ force: true, v: true });
+    } catch (err) {
+      if (!isGone(err)) throw dockerError("remove container", this.name, err);
+    } finally {
+      this.#logs?.destroy();
+      await this.#closeLogFile();
+    }
+  }
+
+  /** @internal Follows the logs from `since` (epoch s; 0 = from the start). */
+  async attachLogs(since: number): Promise<void> {
+    const spec = this.#spec;
+    if (spec.logFile && !this.#logFile) {
+      await mkdir(dirname(spec.logFile), { recursive: true });
+      this.#logFile = createWriteStream(spec.logFile, { flags: "a" });
+    }
+    const raw = (await this.#call("follow logs of", () =>
+      this.#container().logs({ follow: true, stdout: true, stderr: true, since }),
+    )) as NodeJS.ReadableStream & { destroy(): void };
+    const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
+    this.#docker.modem.demuxStream(raw, streams.stdout, streams.stderr);
+    const ended = Promise.all(
+      (["stdout", "stderr"] as const).map(
+        (which) =>
+          new Promise<void>((resolve) => {
+            const rl = createInterface({ input: streams[which], crlfDelay: Infinity });
+            rl.on("line", (line) => this.#onLine(line, which));
+            rl.on("close", resolve);
+          }),
+      ),
+    ).then(() => undefined);
+    const end = (): void => {
+      streams.stdout.end();
+      streams.stderr.end();
+    };
+    raw.on("end", end);
+    raw.on("close", end);
+    raw.on("error", end);
+    this.#logs = { ended, destroy: () => raw.destroy() };
+  }
+
+  /** @internal */
+  async waitReady(wait: WaitSpec, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (wait.kind === "none") return;
+    let matches = 0;
+    let exited = false;
+    void this.#logs?.ended.then(() => (exited = true));
+    let what: string;
+    let check: (ctx: { signal: AbortSignal }) => Promise<boolean>;
+    if (wait.kind === "log") {
+      const re = typeof wait.pattern === "string" ? new RegExp(escapeRegExp(wait.pattern)) : wait.pattern;
+      const times = wait.times ?? 1;
+      what = `log line /${re.source}/${times > 1 ? ` ${times} times` : ""}`;
+      this.#matchers.add((line) => {
+        if (re.test(line)) matches++;
+      });
+      check = async () => matches >= times;
+    } else {
+      what = `HTTP ${wait.status ?? "2xx"} from :${wait.port}${wait.path}`;
+      check = async ({ signal: s }) => {
+        const ip = await this.ipAddress();
+        const res = await request(`http://${ip}:${wait.port}${wait.path}`, { signal: s, headersTimeout: 5_000, bodyTimeout: 5_000 });
+        await res.body.dump();
+        const ok = wait.status === undefined ? res.statusCode >= 200 && res.statusCode < 300 : res.statusCode === wait.status;
+        if (!ok) throw new Error(`got HTTP ${res.statusCode}`);
+        return true;
+      };
+    }
+    try {
+      const result = await waitFor(
+        async (ctx) => {
+          if (await check(ctx)) return "ready" as const;
+          return exited ? ("exited" as const) : false;
+        },
+        { description: `${this.name}: ${what}`, intervalMs: 100, timeoutMs, signal },
+      );
+      if (result === "exited") {
+        const state = await this.inspect();
+        throw new TopologyUnhealthyError(
+          this.role,
+          `${this.name} exited with code ${state.exitCode} before it was ready (waiting for ${what})${this.#tailText()}`,
+        );
+      }
+    } catch (err) {
+      if (err instanceof WaitTimeoutError) {
+        throw new TopologyUnhealthyError(this.role, `${this.name} did not become ready: ${err.message}${this.#tailText()}`, undefined, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #onLine(line: string, stream: LogStream): void {
+    this.#tail.push(line);
+    if (this.#tail.length > 50) this.#tail.shift();
+    this.#logFile?.write(`${line}\n`);
+    for (const m of this.#matchers) m(line);
+    this.#spec.onLogLine?.(line, stream);
+  }
+
+  #tailText(): string {
+    const tail = this.logTail();
+    return tail.length === 0 ? "; it logged nothing" : `; last log lines:\n  ${tail.join("\n  ")}`;
+  }
+
+  async #closeLogFile(): Promise<void> {
+    const file = this.#logFile;
+    if (!file) return;
+    this.#logFile = undefined;
+    // Give the log stream a moment to deliver the last lines of a removed container.
+    await Promise.race([this.#logs?.ended, new Promise((r) => setTimeout(r, 1_000).unref())]);
+    await new Promise<void>((resolve) => file.end(resolve));
+  }
+
+  #container(): Docker.Container {
+    return this.#docker.getContainer(this.id);
+  }
+
+  async #call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw dockerError(action, this.name, err);
+    }
+  }
+}
+
+async function requireImage(docker: Docker, image: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+  } catch (err) {
+    if (dockerStatus(err) === 404) {
+      throw new HarnessError("E_IMAGE_MISSING", `image ${image} is not in the Docker engine`, "Run `npm run setup` to build the images.", { cause: err });
+    }
+    throw dockerError("inspect image", image, err);
+  }
+}
+
+/** Unpauses if paused, then force-removes container `idOrName`; a missing container is fine. */
+export async function forceRemove(docker: Docker, idOrName: string): Promise<void> {
+  const c = docker.getContainer(idOrName);
+  try {
+    const info = await c.inspect();
+    if (info.State.Paused) await c.unpause();
+    await c.remove({ force: true, v: true });
+  } catch (err) {
+    if (!isGone(err)) throw dockerError("remove container", idOrName, err);
+  }
+}
+
+/** 404 no such container, or 409 removal already in progress (someone else is removing it). */
+function isGone(err: unknown): boolean {
+  const status = dockerStatus(err);
+  return status === 404 || (status === 409 && /already in progress/i.test(String((err as Error).message)));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

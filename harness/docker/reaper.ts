@@ -1,0 +1,105 @@
+/**
+ * Removes what crashed runs left behind: containers and networks labelled `k8sm-chaos.run-id`
+ * whose `k8sm-chaos.pid` is no live process on this host. Resources of another host
+ * (`k8sm-chaos.host` ≠ os.hostname()) are left alone unless `all`; resources of a live process on
+ * this host are never touched, not even with `all`. A resource without a usable pid label is
+ * treated as orphaned (only the harness sets these labels, always with a pid).
+ *
+ * A pid that was reused by an unrelated process keeps its resources until that process ends: the
+ * safe side of the race.
+ */
+import { hostname } from "node:os";
+import type Docker from "dockerode";
+import { dockerError } from "./client.js";
+import { forceRemove } from "./containers.js";
+import { LABELS, runLabelFilter } from "./labels.js";
+
+export interface ReapOptions {
+  readonly docker: Docker;
+  /** Also remove resources created on other hosts (their pids cannot be checked from here). @default false */
+  readonly all?: boolean;
+}
+
+export interface ReapedResource {
+  readonly kind: "container" | "network";
+  readonly name: string;
+  readonly runId: string;
+  readonly pid: string | undefined;
+  readonly host: string | undefined;
+}
+
+export interface ReapResult {
+  readonly removed: readonly ReapedResource[];
+  /** Resources that should have gone but could not be removed, with why. */
+  readonly failed: readonly { readonly resource: ReapedResource; readonly error: Error }[];
+}
+
+export async function reap(options: ReapOptions): Promise<ReapResult> {
+  const { docker } = options;
+  const all = options.all ?? false;
+  const here = hostname();
+  const removed: ReapedResource[] = [];
+  const failed: { resource: ReapedResource; error: Error }[] = [];
+  const filters = { label: [runLabelFilter()] };
+
+  const orphaned = (labels: Record<string, string> | undefined): boolean => {
+    const host = labels?.[LABELS.host];
+    const pid = Number(labels?.[LABELS.pid]);
+    const ownedHere = host === undefined || host === here;
+    if (ownedHere && Number.isInteger(pid) && pid > 0 && isAlive(pid)) return false;
+    return ownedHere || all;
+  };
+  const describe = (kind: ReapedResource["kind"], name: string, labels: Record<string, string> | undefined): ReapedResource => ({
+    kind,
+    name,
+    runId: labels?.[LABELS.runId] ?? "?",
+    pid: labels?.[LABELS.pid],
+    host: labels?.[LABELS.host],
+  });
+
+  let containers: Docker.ContainerInfo[];
+  try {
+    containers = await docker.listContainers({ all: true, filters });
+  } catch (err) {
+    throw dockerError("list", "containers", err);
+  }
+  for (const c of containers) {
+    if (!orphaned(c.Labels)) continue;
+    const resource = describe("container", c.Names[0]?.replace(/^\//, "") ?? c.Id, c.Labels);
+    try {
+      await forceRemove(docker, c.Id);
+      removed.push(resource);
+    } catch (err) {
+      failed.push({ resource, error: err as Error });
+    }
+  }
+
+  let networks: Docker.NetworkInspectInfo[];
+  try {
+    networks = await docker.listNetworks({ filters });
+  } catch (err) {
+    throw dockerError("list", "networks", err);
+  }
+  for (const n of networks) {
+    if (!orphaned(n.Labels)) continue;
+    const resource = describe("network", n.Name, n.Labels);
+    try {
+      await docker.getNetwork(n.Id).remove();
+      removed.push(resource);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) continue;
+      failed.push({ resource, error: dockerError("remove network", n.Name, err) });
+    }
+  }
+  return { removed, failed };
+}
+
+/** True when a process with this pid exists on this host (EPERM: it exists, owned by someone else). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
