@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // `docker` needs an engine and the images from `npm run setup`, runs one file at a time, no retries.
 export default defineConfig({
   test: {
+    // build/vitest-results.json: the counts .ci/run prints (`N passed, N failed`).
+    reporters: ["default", ["json", { outputFile: "build/vitest-results.json" }]],
     projects: [
       {
         test: {
