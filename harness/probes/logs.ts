@@ -1,0 +1,67 @@
+/**
+ * Follows the master nodes' container logs (what `docker logs -f` shows: the kubelet and every pod
+ * it runs) and records a `log-match` for each line matching a pattern — by default the seed's trap,
+ * `Declining incompatible offer`, which the k8sm scheduler logs at V(3) (the seed runs --v=10).
+ */
+import { PassThrough } from "node:stream";
+import { createInterface } from "node:readline";
+import type Docker from "dockerode";
+import type { Probe, ProbeTargets, Sink } from "./probe.js";
+
+export const LOG_PATTERNS: Readonly<Record<string, RegExp>> = {
+  "incompatible-offer": /Declining incompatible offer/,
+};
+
+export function logsProbe(docker: Docker, targets: ProbeTargets, patterns: Readonly<Record<string, RegExp>> = LOG_PATTERNS): Probe {
+  return {
+    name: "logs",
+    resync: () => {},
+    async run(sink: Sink, signal: AbortSignal) {
+      const since = Math.floor(Date.now() / 1000);
+      await Promise.all(targets.masters.map(async (m) => {
+        let stream: NodeJS.ReadableStream;
+        try {
+          stream = (await docker.getContainer(m.container).logs({ follow: true, stdout: true, stderr: true, since })) as NodeJS.ReadableStream;
+        } catch {
+          return; // the container is gone: nothing more to read
+        }
+        const lines = new PassThrough();
+        docker.modem.demuxStream(stream, lines, lines);
+        stream.on("end", () => lines.end());
+        stream.on("error", () => lines.end());
+        const onAbort = () => { (stream as unknown as { destroy?: () => void }).destroy?.(); lines.end(); };
+        signal.addEventListener("abort", onAbort, { once: true });
+        for await (const line of createInterface({ input: lines, crlfDelay: Infinity })) {
+          for (const [pattern, re] of Object.entries(patterns)) {
+            if (re.test(line)) sink({ kind: "log-match", container: m.container, pattern, line: line.slice(0, 500) });
+          }
+        }
+        signal.removeEventListener("abort", onAbort);
+      }));
+    },
+  };
+}
+
+/** Docker events of this run's containers (die, kill, pause, unpause, start, restart...). */
+export function dockerEventsProbe(docker: Docker, labelFilter: string): Probe {
+  return {
+    name: "docker-events",
+    resync: () => {},
+    async run(sink: Sink, signal: AbortSignal) {
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = (await docker.getEvents({ filters: { type: ["container"], label: [labelFilter] } })) as NodeJS.ReadableStream;
+      } catch {
+        return;
+      }
+      signal.addEventListener("abort", () => (stream as unknown as { destroy?: () => void }).destroy?.(), { once: true });
+      for await (const line of createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity })) {
+        try {
+          const ev = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+          const container = ev.Actor?.Attributes?.name;
+          if (container && ev.Action && !ev.Action.startsWith("exec_")) sink({ kind: "docker-event", container, action: ev.Action });
+        } catch { /* partial line */ }
+      }
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EntryPayload } from "../history/types.js";
+import { startLocalEtcd, type LocalEtcd } from "../testing/local-etcd.js";
+import { etcdKeysProbe, ipOfPid, mesosProbe, podsProbe, schedulerProbe, type Probe, type ProbeTargets } from "./index.js";
+
+/** A real HTTP server whose answers the test changes as it goes. */
+async function server(routes: Record<string, () => [number, string]>): Promise<{ url: string; ip: string; port: number; close(): Promise<void> }> {
+  const srv = http.createServer((req, res) => {
+    const route = routes[req.url ?? ""];
+    const [status, body] = route ? route() : [404, "not found"];
+    res.writeHead(status).end(body);
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, ip: "127.0.0.1", port, close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
+}
+
+async function collect(probe: Probe, during: () => Promise<void>): Promise<EntryPayload[]> {
+  const out: EntryPayload[] = [];
+  const ac = new AbortController();
+  const running = probe.run((p) => out.push(p), ac.signal);
+  try {
+    await during();
+  } finally {
+    ac.abort();
+    await running;
+  }
+  return out;
+}
+
+const base = (over: Partial<ProbeTargets>): ProbeTargets => ({ etcdUrls: [], apiUrl: "", mesosUrl: "", masters: [], frameworkName: "Kubernetes", intervalMs: 50, ...over });
+
+describe("etcdKeysProbe against a real etcd", () => {
+  let etcd: LocalEtcd;
+  beforeAll(async () => { etcd = await startLocalEtcd(); });
+  afterAll(async () => { await etcd?.stop(); });
+
+  it("sees a key appear, change holder and expire by TTL, and maps the holder IP to its node", async () => {
+    const put = (body: string) => fetch(`${etcd.url}/v2/keys/scheduler`, { method: "PUT", body: new URLSearchParams(body), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const targets = base({ etcdUrls: [etcd.url], masters: [{ name: "master-1", ip: "10.0.0.3", container: "c1" }] });
+    const seen = await collect(etcdKeysProbe(targets, ["/scheduler"]), async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      await put("value=10.0.0.3&ttl=1");
+      await new Promise((r) => setTimeout(r, 3_000)); // TTL 1 s + etcd's expiry sync
+    });
+    const values = seen.filter((p) => p.kind === "etcd-key").map((p) => (p as { value: string | null }).value);
+    expect(values).toEqual([null, "10.0.0.3", null]);
+    expect(seen.find((p) => p.kind === "etcd-key" && p.value === "10.0.0.3")).toMatchObject({ node: "master-1", ttl: 1 });
+  });
+});
+
+describe("mesosProbe", () => {
+  it("records framework changes (failover: new pid, reregistered_time) and metric changes only", async () => {
+    let fw = { id: "fw-1", name: "Kubernetes", active: true, pid: "scheduler(1)@10.0.0.3:4000", registered_time: 100 } as Record<string, unknown>;
+    let reregs = 0;
+    const srv = await server({
+      "/master/state.json": () => [200, JSON.stringify({ frameworks: [fw, { id: "other", name: "Marathon", active: true }] })],
+      "/metrics/snapshot": () => [200, JSON.stringify({ "master/frameworks_active": fw.active ? 1 : 0, "master/messages_reregister_framework": reregs })],
+    });
+    try {
+      const targets = base({ mesosUrl: srv.url, masters: [{ name: "master-1", ip: "10.0.0.3", container: "a" }, { name: "master-2", ip: "10.0.0.4", container: "b" }] });
+      const seen = await collect(mesosProbe(targets, { metricsEveryMs: 50 }), async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        fw = { ...fw, active: false };
+        await new Promise((r) => setTimeout(r, 200));
+        fw = { ...fw, active: true, pid: "scheduler(1)@10.0.0.4:5000", reregistered_time: 105 };
+        reregs = 1;
+        await new Promise((r) => setTimeout(r, 300));
+      });
+      const fws = seen.filter((p) => p.kind === "framework");
+      expect(fws.map((f) => [f.active, f.node])).toEqual([[true, "master-1"], [false, "master-1"], [true, "master-2"]]);
+      expect(fws[2]).toMatchObject({ reregisteredTime: 105 });
+      const metrics = seen.filter((p) => p.kind === "mesos-metrics").map((m) => JSON.stringify(m.values));
+      expect(JSON.parse(metrics[metrics.length - 1]!)).toEqual({ "master/frameworks_active": 1, "master/messages_reregister_framework": 1 });
+      expect(metrics.every((m, i) => i === 0 || m !== metrics[i - 1])).toBe(true); // recorded on change only
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("parses a libprocess pid's address", () => {
+    expect(ipOfPid("scheduler(1)@172.28.0.11:41234")).toBe("172.28.0.11");
+    expect(ipOfPid("")).toBeUndefined();
+  });
+});
+
+describe("schedulerProbe", () => {
+  it("tracks healthz up/down per node and the compat decline counter", async () => {
+    let up = true;
+    let metrics = 'mesos_offers_declined{hostname="a",reason="expired"} 7\n';
+    const srv = await server({ "/healthz": () => (up ? [200, "ok"] : [503, "no"]), "/metrics": () => [200, metrics] });
+    try {
+      const probe = schedulerProbe(base({ masters: [{ name: "master-1", ip: "127.0.0.1", container: "x" }, { name: "master-2", ip: "127.0.0.2", container: "y" }] }), { metricsEveryMs: 50, port: srv.port });
+      const seen = await collect(probe, async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        metrics += 'mesos_offers_declined{hostname="a",reason="compat"} 2\nmesos_offers_declined{hostname="b",reason="compat"} 1\n';
+        await new Promise((r) => setTimeout(r, 200));
+        up = false;
+        await new Promise((r) => setTimeout(r, 200));
+      });
+      const m1 = seen.filter((p) => p.kind === "scheduler-health" && p.node === "master-1").map((p) => (p as { up: boolean }).up);
+      expect(m1).toEqual([true, false]);
+      expect(seen.filter((p) => p.kind === "scheduler-health" && p.node === "master-2").map((p) => (p as { up: boolean }).up)).toEqual([false]);
+      expect(seen.filter((p) => p.kind === "scheduler-metrics").map((p) => (p as { declinedCompat: number }).declinedCompat)).toEqual([0, 3]);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe("podsProbe", () => {
+  it("records requests, pod changes, deletions, and ignores mirror pods", async () => {
+    let status = 200;
+    let items: unknown[] = [
+      { metadata: { name: "p1", namespace: "default", uid: "u1" }, spec: {}, status: { phase: "Pending" } },
+      { metadata: { name: "kube-scheduler-10.0.0.3", namespace: "kube-system", uid: "m", annotations: { "kubernetes.io/config.mirror": "x" } }, status: { phase: "Running" } },
+    ];
+    const srv = await server({ "/api/v1/pods": () => [status, status === 200 ? JSON.stringify({ items }) : "upstream down"] });
+    try {
+      const seen = await collect(podsProbe(base({ apiUrl: srv.url })), async () => {
+        await new Promise((r) => setTimeout(r, 150));
+        items = [{ metadata: { name: "p1", namespace: "default", uid: "u1" }, spec: { nodeName: "agent-1" }, status: { phase: "Running" } }];
+        await new Promise((r) => setTimeout(r, 150));
+        status = 502;
+        await new Promise((r) => setTimeout(r, 150));
+        status = 200;
+        items = [];
+        await new Promise((r) => setTimeout(r, 150));
+      });
+      const pods = seen.filter((p) => p.kind === "pod");
+      expect(pods.map((p) => [p.name, p.phase, p.deleted ?? false])).toEqual([["p1", "Pending", false], ["p1", "Running", false], ["p1", "Unknown", true]]);
+      const reqs = seen.filter((p) => p.kind === "api-request");
+      expect(reqs.some((r) => !r.ok && r.status === 502)).toBe(true);
+      expect(reqs.filter((r) => r.ok).length).toBeGreaterThan(3);
+    } finally {
+      await srv.close();
+    }
+  });
+});

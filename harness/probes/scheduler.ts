@@ -1,0 +1,45 @@
+/**
+ * Per master node: is a scheduler process answering `GET <ip>:10251/healthz` (k8sm answers `ok` on
+ * leaders and standbys alike, §3.10 — so this is a process lane, not a leadership signal), and its
+ * `/metrics` counter `mesos_offers_declined{reason="compat"}` summed over hostnames.
+ */
+import { ChangeFilter, everyInterval, httpGet, type Probe, type ProbeTargets, type Sink } from "./probe.js";
+
+export const SCHEDULER_PORT = 10251;
+
+/** Sum of `mesos_offers_declined{...reason="compat"...}` samples in Prometheus text. */
+export function compatDeclines(metricsText: string): number {
+  let sum = 0;
+  for (const line of metricsText.split("\n")) {
+    const m = line.match(/^mesos_offers_declined\{([^}]*)\}\s+([0-9.eE+-]+)/);
+    if (m && /reason="compat"/.test(m[1]!)) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+export function schedulerProbe(targets: ProbeTargets, opts: { metricsEveryMs?: number; timeoutMs?: number; port?: number } = {}): Probe {
+  const filter = new ChangeFilter();
+  const timeoutMs = opts.timeoutMs ?? 500;
+  return {
+    name: "scheduler",
+    resync: () => filter.clear(),
+    async run(sink: Sink, signal: AbortSignal) {
+      const metricsEvery = Math.max(1, Math.round((opts.metricsEveryMs ?? 1_000) / targets.intervalMs));
+      await Promise.all(targets.masters.map(async (m) => {
+        let tick = 0;
+        const base = `http://${m.ip}:${opts.port ?? SCHEDULER_PORT}`;
+        await everyInterval(targets.intervalMs, signal, async () => {
+          const up = await httpGet(`${base}/healthz`, timeoutMs, signal).then((r) => r.status === 200 && r.body.trim() === "ok", () => false);
+          if (signal.aborted) return;
+          if (filter.changed(`h:${m.name}`, up)) sink({ kind: "scheduler-health", node: m.name, up });
+          if (up && tick++ % metricsEvery === 0) {
+            const res = await httpGet(`${base}/metrics`, timeoutMs, signal);
+            if (res.status !== 200) return;
+            const declinedCompat = compatDeclines(res.body);
+            if (filter.changed(`m:${m.name}`, declinedCompat)) sink({ kind: "scheduler-metrics", node: m.name, declinedCompat });
+          }
+        });
+      }));
+    },
+  };
+}
