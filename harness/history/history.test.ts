@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { History, historyFromNdjson, historyToNdjson, ofKind } from "./history.js";
+
+describe("History", () => {
+  it("records entries append-only, frozen, ordered by t", () => {
+    const h = new History(1_000_000, 0);
+    h.record({ t: 20, kind: "note", text: "b" });
+    h.record({ t: 10, kind: "note", text: "a" });
+    h.record({ t: 20, kind: "phase", name: "observe" });
+    expect(h.entries().map((e) => e.t)).toEqual([10, 20, 20]);
+    expect(h.entries()[1]).toMatchObject({ kind: "note", text: "b" });
+    expect(Object.isFrozen(h.entries()[0])).toBe(true);
+    expect(() => (h.entries() as unknown as unknown[]).push({})).toThrow();
+    expect(ofKind(h.entries(), "phase")).toHaveLength(1);
+    expect(h.toTrialTime(1_000_500)).toBe(500);
+  });
+
+  it("stamps with the monotonic clock", () => {
+    const h = History.start();
+    const t = h.recordNow({ kind: "scheduler-health", node: "master-1", up: true });
+    expect(t).toBeGreaterThanOrEqual(0);
+    expect(t).toBeLessThan(5_000);
+    expect(Math.abs(h.originEpochMs - Date.now())).toBeLessThan(5_000);
+  });
+
+  it("rejects malformed entries", () => {
+    const h = new History(0, 0);
+    expect(() => h.record({ t: Number.NaN, kind: "note", text: "x" })).toThrow(/finite/);
+    expect(() => h.record({ t: 1, kind: "bogus" } as never)).toThrow(/unknown kind "bogus"/);
+  });
+
+  it("round-trips ndjson with a header per trial, and names the bad line", () => {
+    const a = new History(5, 0);
+    a.record({ t: 1, kind: "fault", name: "kill-leader", action: "inject", targets: ["master-1"] });
+    const b = new History(9, 0);
+    b.record({ t: 2, kind: "etcd-key", key: "/scheduler", value: null });
+    const text = historyToNdjson([
+      { trial: 0, originEpochMs: 5, entries: a.entries() },
+      { trial: 1, originEpochMs: 9, entries: b.entries() },
+    ]);
+    expect(text.trim().split("\n")).toHaveLength(4);
+    const back = historyFromNdjson(text);
+    expect(back.map((t) => [t.trial, t.originEpochMs, t.entries.length])).toEqual([[0, 5, 1], [1, 9, 1]]);
+    expect(back[1]!.entries[0]).toEqual({ t: 2, kind: "etcd-key", key: "/scheduler", value: null });
+    expect(() => historyFromNdjson('{"t":1,"kind":"note","text":"x"}')).toThrow(/line 1: entry before any trial header/);
+    expect(() => historyFromNdjson('{"trial":0,"originEpochMs":1}\n{oops')).toThrow(/line 2: not JSON/);
+  });
+});
