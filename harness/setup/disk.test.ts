@@ -17,7 +17,7 @@ describe("requireFreeSpace", () => {
     const e = err as HarnessError;
     expect(e.code).toBe("E_DISK_FULL");
     expect(e.message).toMatch(new RegExp(`debootstrap work dir at ${tmpdir()}: [\\d.]+ (GiB|MiB) free, 1073741824\\.0 GiB needed`));
-    expect(e.hint).toMatch(/Free at least .* then run `npm run setup` again/);
+    expect(e.hint).toMatch(/Free at least .* \(or point TMPDIR at a roomier file system\), then run `npm run setup` again/);
   });
 
   it("measures a path that does not exist yet on its nearest existing parent", async () => {

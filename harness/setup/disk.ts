@@ -37,11 +37,12 @@ export async function freeBytes(path: string): Promise<number> {
  * `what` names the consumer in the message ("debootstrap work dir", "Docker data root").
  */
 export async function requireFreeSpace(path: string, needBytes: number, what: string): Promise<void> {
+  const howTo = what.startsWith("Docker") ? "for example `docker image prune`" : "or point TMPDIR at a roomier file system";
   const free = await freeBytes(path);
   if (free >= needBytes) return;
   throw new HarnessError(
     "E_DISK_FULL",
     `not enough free disk space for the ${what} at ${path}: ${formatBytes(free)} free, ${formatBytes(needBytes)} needed`,
-    `Free at least ${formatBytes(needBytes - free)} on the file system holding ${path} (for example \`docker image prune\`), then run \`npm run setup\` again.`,
+    `Free at least ${formatBytes(needBytes - free)} on the file system holding ${path} (${howTo}), then run \`npm run setup\` again.`,
   );
 }
