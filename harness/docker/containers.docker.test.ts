@@ -1,5 +1,8 @@
 // The dockerode-level helpers on a real container: init, capabilities, files, exec, pause,
 // kill with a signal, network disconnect/connect, readiness failures, and removal in every state.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HarnessError, TopologyUnhealthyError } from "../errors.js";
@@ -91,6 +94,24 @@ describe("StartedContainer on a real engine", () => {
     await c.connect();
     expect((await c.inspect()).ipAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect((await client.exec(curl)).stdout).toBe("ok");
+  });
+
+  it("start() brings a killed container back; its log file holds both lives, split by stream", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "k8sm-containers-"));
+    stack.defer(() => rm(dir, { recursive: true, force: true }), "remove log dir");
+    const seen: string[] = [];
+    const logFile = join(dir, "restart-1.log");
+    const c = stack.use(await startContainer(docker, server("restart-1", { logFile, onLogLine: (l, s) => seen.push(`${s}: ${l}`) })));
+    await c.kill("SIGTERM");
+    await expect.poll(async () => (await c.inspect()).status, { timeout: 10_000 }).toBe("exited");
+    await c.start();
+    await expect.poll(() => seen.filter((l) => l === "stderr: listening on 8080").length, { timeout: 10_000 }).toBe(2);
+    expect(seen).toContain("stdout: got SIGTERM");
+    expect(await (await request(`http://${await c.ipAddress()}:8080/`)).body.text()).toBe("ok");
+    await c.remove();
+    const log = await readFile(logFile, "utf8");
+    expect(log.match(/listening on 8080/g)).toHaveLength(2);
+    expect(log).toContain("got SIGTERM");
   });
 
   it("a container that exits before it is ready: an error with its exit code and last lines, and it is removed", async () => {

@@ -229,7 +229,10 @@ export class StartedContainer implements AsyncDisposable {
 
   /** `docker start` again after the container stopped or was killed; logs are followed again. */
   async start(): Promise<void> {
-    const since = Math.floor(Date.now() / 1000);
+    // Follow only the new life's lines: those after the last stop, on the engine's clock.
+    const info = await this.#call("inspect", () => this.#container().inspect());
+    const finished = Date.parse(info.State.FinishedAt);
+    const since = Number.isFinite(finished) && finished > 0 ? (Math.ceil(finished) / 1000).toFixed(3) : "0";
     await this.#call("start", () => this.#container().start());
     this.#logs?.destroy();
     await this.attachLogs(since);
@@ -310,20 +313,20 @@ export class StartedContainer implements AsyncDisposable {
     } catch (err) {
       if (!isGone(err)) throw dockerError("remove container", this.name, err);
     } finally {
-      this.#logs?.destroy();
-      await this.#closeLogFile();
+      await this.#stopLogs();
     }
   }
 
-  /** @internal Follows the logs from `since` (epoch s; 0 = from the start). */
-  async attachLogs(since: number): Promise<void> {
+  /** @internal Follows the logs from `since` (epoch s, fractions allowed as "s.fff"; 0 = from the start). */
+  async attachLogs(since: number | string): Promise<void> {
     const spec = this.#spec;
     if (spec.logFile && !this.#logFile) {
       await mkdir(dirname(spec.logFile), { recursive: true });
       this.#logFile = createWriteStream(spec.logFile, { flags: "a" });
     }
     const raw = (await this.#call("follow logs of", () =>
-      this.#container().logs({ follow: true, stdout: true, stderr: true, since }),
+      // The engine parses `since` as "seconds[.fraction]"; the typings only declare a number.
+      this.#container().logs({ follow: true, stdout: true, stderr: true, since: since as number }),
     )) as NodeJS.ReadableStream & { destroy(): void };
     const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
     this.#docker.modem.demuxStream(raw, streams.stdout, streams.stderr);
@@ -410,13 +413,18 @@ export class StartedContainer implements AsyncDisposable {
     return tail.length === 0 ? "; it logged nothing" : `; last log lines:\n  ${tail.join("\n  ")}`;
   }
 
-  async #closeLogFile(): Promise<void> {
+  /** Lets the log stream of a stopped container deliver its last lines (up to 1 s), then closes it and the file. */
+  async #stopLogs(): Promise<void> {
+    const logs = this.#logs;
+    if (logs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([logs.ended, new Promise((r) => (timer = setTimeout(r, 1_000)))]);
+      clearTimeout(timer);
+      logs.destroy();
+    }
     const file = this.#logFile;
-    if (!file) return;
     this.#logFile = undefined;
-    // Give the log stream a moment to deliver the last lines of a removed container.
-    await Promise.race([this.#logs?.ended, new Promise((r) => setTimeout(r, 1_000).unref())]);
-    await new Promise<void>((resolve) => file.end(resolve));
+    if (file) await new Promise<void>((resolve) => file.end(resolve));
   }
 
   #container(): Docker.Container {
