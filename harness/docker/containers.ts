@@ -356,15 +356,19 @@ export class StartedContainer implements AsyncDisposable {
     let matches = 0;
     let exited = false;
     void this.#logs?.ended.then(() => (exited = true));
+    let stopMatching = (): unknown => undefined;
     let what: string;
     let check: (ctx: { signal: AbortSignal }) => Promise<boolean>;
     if (wait.kind === "log") {
       const re = typeof wait.pattern === "string" ? new RegExp(escapeRegExp(wait.pattern)) : wait.pattern;
       const times = wait.times ?? 1;
       what = `log line /${re.source}/${times > 1 ? ` ${times} times` : ""}`;
-      this.#matchers.add((line) => {
+      const matcher = (line: string): void => {
         if (re.test(line)) matches++;
-      });
+      };
+      this.#tail.forEach(matcher); // lines that arrived before this wait began
+      this.#matchers.add(matcher);
+      stopMatching = () => this.#matchers.delete(matcher);
       check = async () => matches >= times;
     } else {
       what = `HTTP ${wait.status ?? "2xx"} from :${wait.port}${wait.path}`;
@@ -397,6 +401,8 @@ export class StartedContainer implements AsyncDisposable {
         throw new TopologyUnhealthyError(this.role, `${this.name} did not become ready: ${err.message}${this.#tailText()}`, undefined, { cause: err });
       }
       throw err;
+    } finally {
+      stopMatching();
     }
   }
 
