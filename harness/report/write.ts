@@ -1,0 +1,72 @@
+import { cp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { HarnessError } from "../errors.js";
+import { renderReportHtml } from "./html.js";
+import type { RunResult } from "./result.js";
+import { renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd } from "./text.js";
+
+/** `<outRoot>/<scenario>/<runId>`. */
+export function runDirFor(outRoot: string, r: Pick<RunResult, "scenario" | "runId">): string {
+  return path.join(outRoot, r.scenario, r.runId);
+}
+
+export interface WrittenReports {
+  runDir: string;
+  /** Paths written. */
+  files: string[];
+  /** `symlink`, or `copy` where the file system refused a symlink. */
+  latest: "symlink" | "copy";
+}
+
+/**
+ * Writes every report of a run into `<outRoot>/<scenario>/<runId>/` and points
+ * `<outRoot>/<scenario>/latest` at it. Every file is attempted even when one fails (the run may be
+ * failing already: reports are written anyway); afterwards any failure throws `E_REPORT` naming them.
+ * `logs` (container → text) go to `logs/<container>.log`.
+ */
+export async function writeReports(outRoot: string, r: RunResult, opts: { logs?: Record<string, string> } = {}): Promise<WrittenReports> {
+  const runDir = runDirFor(outRoot, r);
+  await mkdir(path.join(runDir, "logs"), { recursive: true }).catch((err: unknown) => {
+    throw new HarnessError("E_REPORT", `cannot create the report directory ${runDir}: ${(err as Error).message}`, "Check --out and free disk space.", { cause: err });
+  });
+  const renderers: [string, () => string][] = [
+    ["result.json", () => renderResultJson(r)],
+    ["summary.md", () => renderSummaryMd(r)],
+    ["junit.xml", () => renderJunit(r)],
+    ["history.ndjson", () => renderHistoryNdjson(r)],
+    ["report.html", () => renderReportHtml(r)],
+    ...Object.entries(opts.logs ?? {}).map(([c, text]): [string, () => string] => [path.join("logs", `${safeName(c)}.log`), () => text]),
+  ];
+  const files: string[] = [];
+  const failures: string[] = [];
+  for (const [name, render] of renderers) {
+    const file = path.join(runDir, name);
+    try {
+      await writeFile(file, render());
+      files.push(file);
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  let latest: WrittenReports["latest"] = "symlink";
+  const link = path.join(outRoot, r.scenario, "latest");
+  try {
+    await rm(link, { recursive: true, force: true });
+    try {
+      await symlink(r.runId, link, "dir");
+    } catch {
+      latest = "copy";
+      await cp(runDir, link, { recursive: true });
+    }
+  } catch (err) {
+    failures.push(`latest: ${(err as Error).message}`);
+  }
+  if (failures.length) {
+    throw new HarnessError("E_REPORT", `could not write ${failures.length} report file(s) in ${runDir}: ${failures.join("; ")}`, "Check disk space and permissions of the --out directory.");
+  }
+  return { runDir, files, latest };
+}
+
+function safeName(container: string): string {
+  return container.replace(/[^A-Za-z0-9_.-]/g, "_");
+}
