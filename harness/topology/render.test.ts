@@ -86,12 +86,12 @@ describe("scheduler flags across masters", () => {
   });
 
   it("hot standby: a --ha scheduler in the manifest dir, podmaster elects the controller-manager only", () => {
-    const spec = applySetOverrides(SEED_SPEC, ["mode=hot-standby", "scheduler-env.KM_HA_ELECTION_TTL=6s"]);
+    const spec = applySetOverrides(SEED_SPEC, ["mode=hot-standby", "scheduler-env.K8SM_HA_TTL_SECS=6"]);
     const files = renderMasterFiles(spec, planAddresses(spec, "10.213.7"), 1, templates);
     expect(files["/srv/kubernetes/manifests/scheduler.yaml"]).toBeUndefined();
     const s = podAt(files, "/etc/kubernetes/manifests/scheduler.yaml").spec.containers[0]!;
     expect(s.command).toContain("--ha");
-    expect(s.env).toEqual([{ name: "KM_HA_ELECTION_TTL", value: "6s" }]);
+    expect(s.env).toEqual([{ name: "K8SM_HA_TTL_SECS", value: "6" }]);
     const pm = podAt(files, "/etc/kubernetes/manifests/podmaster.yaml");
     expect(pm.spec.containers.map((c) => c.name)).toEqual(["controller-manager-elector"]);
   });

@@ -117,14 +117,14 @@ export const SEED_SPEC: TopologySpec = Object.freeze({
 
 /**
  * Small timers for CI: podmaster ttl 6 s / sleep 1 s, kubelet file-check and sync 1 s. The
- * scheduler's HA election constants (TTL 30 s, period 24 s, §3.3) are fixed in km; the emulation
- * reads `KM_HA_ELECTION_TTL` / `KM_HA_ELECTION_PERIOD` (Go durations) so hot-standby trials can be short.
+ * scheduler's HA election constants (TTL 30 s, period 24 s = 80 % of it, §3.3) are fixed in km; the
+ * emulation reads `K8SM_HA_TTL_SECS` / `K8SM_HA_PERIOD_SECS` (not real knobs) so hot-standby trials are short.
  */
 export const FAST_SPEC: TopologySpec = {
   ...SEED_SPEC,
   podmaster: { ...SEED_SPEC.podmaster, ttlSecs: 6, sleepMs: 1_000 },
   kubelet: { fileCheckFrequencyMs: 1_000, syncFrequencyMs: 1_000 },
-  scheduler: { ...SEED_SPEC.scheduler, env: { KM_HA_ELECTION_TTL: "6s", KM_HA_ELECTION_PERIOD: "2s" } },
+  scheduler: { ...SEED_SPEC.scheduler, env: { K8SM_HA_TTL_SECS: "6", K8SM_HA_PERIOD_SECS: "4.8" } },
 };
 
 export function profileSpec(profile: Profile): TopologySpec {

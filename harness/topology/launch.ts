@@ -1,0 +1,466 @@
+/**
+ * `launchTopology(spec, { signal, runId, logDir })`: the seed's topology in Docker, on a private
+ * labelled network with static addresses. Returns only when it is healthy (see `waitHealthy`); on
+ * any failure or abort everything started so far is removed before the error propagates.
+ *
+ * Containers (docs/CONTRACTS.md names): etcd-0..2 and nginx on the base image; mesos-master,
+ * master-1..N (the kubelet emulation as main process under docker-init, the seed's manifests copied
+ * in) and agent-1..M on the k8sm fixture image.
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { request } from "undici";
+import { HarnessError, InputError, TopologyUnhealthyError } from "../errors.js";
+import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
+import { getDocker } from "../docker/client.js";
+import { forceRemove, type ExecResult, type StartedContainer } from "../docker/containers.js";
+import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
+import { runLabels } from "../docker/labels.js";
+import { TeardownStack } from "../lifecycle/teardown-stack.js";
+import { resolveImages } from "../setup/images.js";
+import {
+  DEFAULT_FIXTURES_DIR, etcdCommand, etcdServers, kubeletCommand, loadTemplates, mesosAgentCommand, mesosMasterCommand,
+  NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
+} from "./render.js";
+import { validateTopologySpec, type TopologySpec } from "./spec.js";
+import { createSubnetNetwork, reconnectStatic, startStaticContainer } from "./static-ip.js";
+import { etcdHealthy, etcdKey, healthy, LEADER_KEYS, mesosFrameworks, type TopologyView } from "./status.js";
+
+/** Label on the resources of a topology that must outlive its process (`npm run topology -- up`); the reaper skips them. */
+export const KEEP_LABEL = "k8sm-chaos.keep";
+
+export interface LaunchOptions {
+  /** Aborting it stops the launch and removes what was started. */
+  readonly signal?: AbortSignal;
+  /** @default a new run id */
+  readonly runId?: string;
+  /** Each container's log is appended to `<logDir>/<container name>.log`. */
+  readonly logDir?: string;
+  /** Where the manifest and nginx templates are read from. @default `<repo>/fixtures` */
+  readonly fixturesDir?: string;
+  /** Label everything `k8sm-chaos.keep=true` so the reaper leaves it when this process is gone. @default false */
+  readonly keep?: boolean;
+  /** Progress lines ("etcd healthy"). @default none */
+  readonly onProgress?: (line: string) => void;
+}
+
+export type NodeKind = "etcd" | "mesos-master" | "master" | "agent" | "nginx";
+
+export interface TopologyNode {
+  readonly kind: NodeKind;
+  /** `master-1`, `etcd-0`, `nginx`, ...: the container's role label and DNS name. */
+  readonly role: string;
+  /** The container name, `k8sm-<runId>-<role>`. */
+  readonly name: string;
+  /** Static address on the run network. */
+  readonly ip: string;
+  readonly container: StartedContainer;
+}
+
+export interface TopologyEndpoints {
+  /** etcd v2 client URLs, port 4001 (the seed's). */
+  readonly etcd: readonly string[];
+  /** etcd v3 endpoints `<ip>:2379` (for the etcd3 package). */
+  readonly etcdV3: readonly string[];
+  /** nginx → apiservers (`http://<nginx>:80`). */
+  readonly apiserver: string;
+  /** nginx → schedulers (`http://<nginx>:81`). */
+  readonly scheduler: string;
+  /** `http://<mesos-master>:5050`, when the Mesos side runs. */
+  readonly mesosMaster: string | undefined;
+  readonly masters: readonly {
+    readonly role: string;
+    readonly name: string;
+    readonly ip: string;
+    readonly apiserver: string;
+    readonly scheduler: string;
+    readonly controllerManager: string;
+  }[];
+}
+
+/** Which emulations the k8sm image carries (checked once per launch). */
+export interface Components {
+  readonly mesosMaster: boolean;
+  readonly mesosAgent: boolean;
+  readonly scheduler: boolean;
+}
+
+export interface StartedTopology extends AsyncDisposable {
+  readonly runId: string;
+  readonly spec: TopologySpec;
+  readonly network: string;
+  readonly addresses: TopologyAddresses;
+  readonly endpoints: TopologyEndpoints;
+  readonly components: Components;
+  readonly nodes: {
+    readonly etcd: readonly TopologyNode[];
+    readonly mesosMaster: TopologyNode | undefined;
+    readonly masters: readonly TopologyNode[];
+    readonly agents: readonly TopologyNode[];
+    readonly nginx: TopologyNode;
+  };
+  /** The view `topologyStatus()` takes. */
+  readonly view: TopologyView;
+  /** A node by role (`master-1`) or container name. Throws naming the valid ones. */
+  node(roleOrName: string): TopologyNode;
+  /** The master node with this address (a podmaster key's value, a framework pid's host). */
+  masterByIp(ip: string): TopologyNode | undefined;
+  exec(roleOrName: string, cmd: readonly string[]): Promise<ExecResult>;
+  kill(roleOrName: string, signal?: NodeJS.Signals): Promise<void>;
+  pause(roleOrName: string): Promise<void>;
+  unpause(roleOrName: string): Promise<void>;
+  /** Cuts the node off the run network. */
+  disconnect(roleOrName: string): Promise<void>;
+  /** Reattaches it with its static address. */
+  connect(roleOrName: string): Promise<void>;
+  /** Removes every container and the network. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Allowance for a container to start and its processes to come up on a loaded CI machine, in ms. */
+const STARTUP_ALLOWANCE_MS = 60_000;
+/** mesos-go's standalone detector re-polls state.json every 30 s when the first poll fails (§3.2). */
+const DETECTOR_REPOLL_MS = 30_000;
+/** Mesos `refuse_seconds` default (§4.2): resources declined just before may come back this late. */
+const REFUSE_MS = 5_000;
+
+/** Health-wait budgets derived from the spec's timers (§6.1 terms), in ms. */
+export function healthBudgets(spec: TopologySpec): Record<"etcd" | "apiserver" | "leaderKeys" | "controllerManager" | "framework" | "testPod", number> {
+  const S = spec.podmaster.sleepMs;
+  const F = spec.kubelet.fileCheckFrequencyMs;
+  const Y = spec.kubelet.syncFrequencyMs;
+  return {
+    etcd: STARTUP_ALLOWANCE_MS,
+    // The kubelet's first scan is immediate; a crash of a pod started before etcd answered restarts within Y.
+    apiserver: STARTUP_ALLOWANCE_MS + Y,
+    // Fresh etcd: the first podmaster iteration creates the key; allow a failed iteration or two.
+    leaderKeys: STARTUP_ALLOWANCE_MS + 2 * S + Y,
+    // Key taken → dest written in the same iteration → next kubelet scan within F → start.
+    controllerManager: STARTUP_ALLOWANCE_MS + S + F + Y,
+    // Scheduler start as above, then T_b with a possibly failed first detector poll.
+    framework: STARTUP_ALLOWANCE_MS + S + F + Y + DETECTOR_REPOLL_MS,
+    // T_o + T_p (offer, launch, executor, bind, Running), with declined resources held back.
+    testPod: STARTUP_ALLOWANCE_MS + spec.mesos.allocationIntervalMs + REFUSE_MS,
+  };
+}
+
+export async function launchTopology(input: TopologySpec, options: LaunchOptions = {}): Promise<StartedTopology> {
+  const spec = validateTopologySpec(input, input);
+  const { signal } = options;
+  const runId = options.runId ?? newRunId();
+  if (!RUN_ID_PATTERN.test(runId)) throw new InputError(`invalid run id ${JSON.stringify(runId)}`, "expected <yyyymmdd-hhmmss>-<4 hex>");
+  const progress = options.onProgress ?? (() => {});
+  const templates = await loadTemplates(options.fixturesDir ?? DEFAULT_FIXTURES_DIR);
+  signal?.throwIfAborted();
+  const docker = await getDocker();
+  const needBuilt = [spec.images.etcd, spec.images.nginx, spec.images.mesosMaster, spec.images.mesosAgent, spec.images.masterNode].some((i) => i === undefined);
+  const built = needBuilt ? await resolveImages({ docker, onWarning: (w) => progress(`warning: ${w}`) }) : undefined;
+  const image = {
+    etcd: spec.images.etcd ?? built!.base,
+    nginx: spec.images.nginx ?? built!.base,
+    mesosMaster: spec.images.mesosMaster ?? built!.k8sm,
+    mesosAgent: spec.images.mesosAgent ?? built!.k8sm,
+    masterNode: spec.images.masterNode ?? built!.k8sm,
+  };
+  const labels: Record<string, string> = options.keep ? { [KEEP_LABEL]: "true" } : {};
+
+  const stack = new TeardownStack();
+  try {
+    const components = await probeComponents(docker, image.mesosMaster, image.mesosAgent, image.masterNode, runId, labels);
+    if (!components.mesosMaster || !components.mesosAgent || !components.scheduler) {
+      const missing = Object.entries(components).filter(([, present]) => !present).map(([c]) => c);
+      progress(`WARNING: the k8sm image lacks the ${missing.join(", ")} emulation(s): the Mesos side is NOT started and NOT checked (framework, test pod). Rebuild with \`npm run build:fixtures\`.`);
+    }
+    const mesos = components.mesosMaster && components.mesosAgent && components.scheduler;
+
+    const network = await createSubnetNetwork(docker, runId, labels);
+    stack.defer(() => network.remove(), `remove network ${network.name}`);
+    const addrs = planAddresses(spec, network.prefix);
+    progress(`network ${network.name} ${addrs.subnet}`);
+
+    const start = async (kind: NodeKind, role: string, ip: string, rest: { image: string; cmd: string[]; files?: { path: string; content: string }[]; env?: Record<string, string>; capAdd?: string[] }): Promise<TopologyNode> => {
+      const name = `k8sm-${runId}-${role}`;
+      const container = await startStaticContainer(
+        docker,
+        {
+          ...rest,
+          runId,
+          role,
+          name,
+          network: network.name,
+          ipv4Address: ip,
+          labels,
+          stopTimeoutMs: 0,
+          ...(options.logDir ? { logFile: join(options.logDir, `${name}.log`) } : {}),
+        },
+        { signal },
+      );
+      stack.defer(() => container.remove(), `remove container ${name}`);
+      return { kind, role, name, ip, container };
+    };
+
+    const token = `k8sm-${runId}`;
+    const etcd = await Promise.all(addrs.etcd.map((ip, i) => start("etcd", `etcd-${i}`, ip, { image: image.etcd, cmd: etcdCommand(addrs, i, token) })));
+    const nginx = await start("nginx", "nginx", addrs.nginx, {
+      image: image.nginx,
+      cmd: nginxCommand(),
+      files: [{ path: NGINX_CONF_PATH, content: renderNginxConf(templates.nginx, addrs) }],
+    });
+    const mesosMaster = mesos ? await start("mesos-master", "mesos-master", addrs.mesosMaster, { image: image.mesosMaster, cmd: mesosMasterCommand(spec, addrs) }) : undefined;
+
+    const etcdUrls = etcdServers(addrs).split(",");
+    await phase("etcd", healthBudgets(spec).etcd, signal, `etcd answers /health on ${etcdUrls.join(", ")}`, async ({ signal: s }) => {
+      for (const url of etcdUrls) if (!(await etcdHealthy(url, s))) return false;
+      return true;
+    });
+    progress("etcd healthy");
+    if (mesosMaster) {
+      // Before the schedulers start: a failed first detector poll would cost them 30 s (§3.2).
+      const url = `http://${mesosMaster.ip}:${PORTS.mesosMaster}`;
+      await phase("mesos-master", healthBudgets(spec).etcd, signal, `${url}/master/state.json answers`, async ({ signal: s }) => {
+        await mesosFrameworks(url, s);
+        return true;
+      }, [mesosMaster]);
+      progress("mesos-master answers");
+    }
+
+    const masters = await Promise.all(
+      addrs.masters.map((ip, i) =>
+        start("master", `master-${i + 1}`, ip, {
+          image: image.masterNode,
+          cmd: kubeletCommand(spec),
+          env: { K8SM_NODE: `master-${i + 1}` },
+          files: Object.entries(renderMasterFiles(spec, addrs, i + 1, templates)).map(([path, content]) => ({ path, content })),
+        }),
+      ),
+    );
+    const agents = mesos
+      ? await Promise.all(addrs.agents.map((ip, i) => start("agent", `agent-${i + 1}`, ip, { image: image.mesosAgent, cmd: mesosAgentCommand(addrs, i + 1), env: { K8SM_NODE: `agent-${i + 1}` } })))
+      : [];
+
+    const endpoints: TopologyEndpoints = {
+      etcd: etcdUrls,
+      etcdV3: addrs.etcd.map((ip) => `${ip}:${PORTS.etcdV3}`),
+      apiserver: `http://${addrs.nginx}:${PORTS.nginxApiserver}`,
+      scheduler: `http://${addrs.nginx}:${PORTS.nginxScheduler}`,
+      mesosMaster: mesosMaster ? `http://${addrs.mesosMaster}:${PORTS.mesosMaster}` : undefined,
+      masters: masters.map((m) => ({
+        role: m.role,
+        name: m.name,
+        ip: m.ip,
+        apiserver: `http://${m.ip}:${PORTS.apiserver}`,
+        scheduler: `http://${m.ip}:${PORTS.scheduler}`,
+        controllerManager: `http://${m.ip}:${PORTS.controllerManager}`,
+      })),
+    };
+    const all = [...etcd, ...(mesosMaster ? [mesosMaster] : []), ...masters, ...agents, nginx];
+    const topology = makeTopology({ runId, spec, network: network.name, addrs, endpoints, components, all, docker, stack, etcd, mesosMaster, masters, agents, nginx });
+
+    await waitHealthy(topology, mesos, signal, progress);
+    return topology;
+  } catch (err) {
+    await stack.dispose().catch((teardownErr: unknown) => {
+      process.stderr.write(`topology: teardown after a failed launch: ${(teardownErr as Error).message}\n`);
+    });
+    throw err;
+  }
+}
+
+/** Runs `ls /opt/k8sm/bin` in a throw-away container of each distinct image to see which emulations it has. */
+async function probeComponents(docker: Docker, mesosMasterImage: string, agentImage: string, masterImage: string, runId: string, labels: Record<string, string>): Promise<Components> {
+  const cache = new Map<string, Promise<Set<string>>>();
+  const list = (image: string): Promise<Set<string>> => {
+    let p = cache.get(image);
+    if (!p) cache.set(image, (p = listBundles(docker, image, runId, labels)));
+    return p;
+  };
+  const [m, a, s] = await Promise.all([list(mesosMasterImage), list(agentImage), list(masterImage)]);
+  // A user's own image (the real Mesos) has no bundles: take it as present.
+  const has = (bundles: Set<string>, name: string): boolean => bundles.size === 0 || bundles.has(name);
+  return { mesosMaster: has(m, "mesos-master"), mesosAgent: has(a, "mesos-agent"), scheduler: has(s, "km") };
+}
+
+async function listBundles(docker: Docker, image: string, runId: string, labels: Record<string, string>): Promise<Set<string>> {
+  const name = `k8sm-${runId}-probe-${randomBytes(2).toString("hex")}`;
+  try {
+    const c = await docker.createContainer({
+      name,
+      Image: image,
+      Entrypoint: ["/bin/sh", "-c", "ls /opt/k8sm/bin 2>/dev/null; true"],
+      Labels: { ...labels, ...runLabels(runId, "probe") },
+      HostConfig: { NetworkMode: "none" },
+    });
+    await c.start();
+    await c.wait();
+    const out = (await c.logs({ stdout: true, stderr: false })) as Buffer;
+    // Docker multiplexes the log stream: 8-byte frame headers before each chunk.
+    const text = demux(out);
+    return new Set(text.split(/\s+/).filter(Boolean).map((f) => f.replace(/\.cjs$/, "")));
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) {
+      throw new HarnessError("E_IMAGE_MISSING", `image ${image} is not in the Docker engine`, "Run `npm run setup` to build the images.", { cause: err });
+    }
+    throw err;
+  } finally {
+    await forceRemove(docker, name).catch(() => {});
+  }
+}
+
+function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** One health phase: waits for `check`, turning a timeout into `TopologyUnhealthyError(part)`. */
+async function phase<T>(
+  part: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  description: string,
+  check: (ctx: { signal: AbortSignal }) => Promise<T | false | undefined>,
+  logsOf: readonly TopologyNode[] = [],
+): Promise<T> {
+  try {
+    return await waitFor(check, { description, timeoutMs, intervalMs: 250, signal });
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    const tails = logsOf.map((n) => `\n--- last log lines of ${n.name}:\n  ${n.container.logTail(15).join("\n  ")}`).join("");
+    throw new TopologyUnhealthyError(part, `${part} never came up: ${err.message}${tails}`, "see the container logs (pass logDir / --log-dir) and the budgets in harness/topology/launch.ts healthBudgets()", { cause: err });
+  }
+}
+
+async function waitHealthy(t: StartedTopology, mesos: boolean, signal: AbortSignal | undefined, progress: (line: string) => void): Promise<void> {
+  const budget = healthBudgets(t.spec);
+  const { endpoints: ep, nodes } = t;
+  const masters = nodes.masters;
+
+  await phase("apiserver", budget.apiserver, signal, `every apiserver answers /healthz directly and through nginx`, async ({ signal: s }) => {
+    for (const m of ep.masters) if (!(await healthy(`${m.apiserver}/healthz`, s))) throw new Error(`${m.role} (${m.apiserver}) does not answer /healthz`);
+    if (!(await healthy(`${ep.apiserver}/healthz`, s))) throw new Error(`nginx (${ep.apiserver}) does not answer /healthz`);
+    return true;
+  }, masters);
+  progress("apiservers healthy (direct and through nginx)");
+
+  const podmasterKeys = t.spec.mode === "cold-standby" ? [LEADER_KEYS.scheduler, LEADER_KEYS.controller] : [LEADER_KEYS.controller];
+  const holders = await phase("podmaster", budget.leaderKeys, signal, `one master holds each of ${podmasterKeys.join(", ")}`, async ({ signal: s }) => {
+    const values: Record<string, string> = {};
+    for (const key of podmasterKeys) {
+      const v = await etcdKey(ep.etcd, key, s);
+      if (v === undefined) throw new Error(`${key} is not set`);
+      if (!t.masterByIp(v)) throw new Error(`${key} = ${JSON.stringify(v)}, which is no master's address`);
+      values[key] = v;
+    }
+    return values;
+  }, masters);
+  progress(`leaders: ${Object.entries(holders).map(([k, v]) => `${k}=${t.masterByIp(v)!.role}`).join(" ")}`);
+
+  const cmLeader = t.masterByIp(holders[LEADER_KEYS.controller]!)!;
+  await phase("controller-manager", budget.controllerManager, signal, `the controller-manager answers on ${cmLeader.role} (${cmLeader.ip}:${PORTS.controllerManager}) only`, async ({ signal: s }) => {
+    if (!(await healthy(`http://${cmLeader.ip}:${PORTS.controllerManager}/healthz`, s))) throw new Error(`no /healthz on ${cmLeader.ip}:${PORTS.controllerManager}`);
+    for (const m of masters) {
+      if (m !== cmLeader && (await healthy(`http://${m.ip}:${PORTS.controllerManager}/healthz`, s))) {
+        throw new Error(`a controller-manager also runs on ${m.role}, which does not hold ${LEADER_KEYS.controller}`);
+      }
+    }
+    return true;
+  }, [cmLeader]);
+  progress(`controller-manager running on ${cmLeader.role}`);
+
+  if (!mesos || !ep.mesosMaster) return;
+  const mesosUrl = ep.mesosMaster;
+  const framework = await phase("framework", budget.framework, signal, `exactly one active framework in ${mesosUrl}/master/state.json`, async ({ signal: s }) => {
+    const active = (await mesosFrameworks(mesosUrl, s)).filter((f) => f.active);
+    if (active.length > 1) throw new Error(`${active.length} active frameworks: ${active.map((f) => f.pid).join(", ")}`);
+    return active[0];
+  }, [...masters, ...(nodes.mesosMaster ? [nodes.mesosMaster] : [])]);
+  progress(`framework ${framework.id} active (${framework.pid})`);
+
+  await runTestPod(t, budget.testPod, signal);
+  progress("test pod reached Running through nginx");
+}
+
+/** Creates a pod through nginx, waits for Running, deletes it. */
+async function runTestPod(t: StartedTopology, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const name = `k8sm-health-${randomBytes(3).toString("hex")}`;
+  const base = `${t.endpoints.apiserver}/api/v1/namespaces/default/pods`;
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default", labels: { "k8sm-chaos/health": "true" } },
+    spec: { containers: [{ name: "sleep", image: "busybox", command: ["sleep", "3600"], resources: { limits: { cpu: "100m", memory: "32Mi" } } }] },
+  };
+  await phase("test-pod", 30_000, signal, `POST ${base} answers 201`, async ({ signal: s }) => {
+    const res = await request(base, { method: "POST", body: JSON.stringify(pod), headers: { "content-type": "application/json" }, signal: s });
+    const text = await res.body.text();
+    if (res.statusCode !== 201) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    return true;
+  });
+  try {
+    await phase("test-pod", timeoutMs, signal, `pod default/${name} reaches Running`, async ({ signal: s }) => {
+      const res = await request(`${base}/${name}`, { signal: s });
+      const body = (await res.body.json()) as { status?: { phase?: string } };
+      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+      const phase = body.status?.phase;
+      if (phase !== "Running") throw new Error(`phase ${phase ?? "(none)"}`);
+      return true;
+    }, [...t.nodes.agents, ...t.nodes.masters]);
+  } finally {
+    await request(`${base}/${name}`, { method: "DELETE" }).then((r) => r.body.dump()).catch(() => {});
+  }
+}
+
+interface Parts {
+  runId: string;
+  spec: TopologySpec;
+  network: string;
+  addrs: TopologyAddresses;
+  endpoints: TopologyEndpoints;
+  components: Components;
+  all: TopologyNode[];
+  docker: Docker;
+  stack: TeardownStack;
+  etcd: TopologyNode[];
+  mesosMaster: TopologyNode | undefined;
+  masters: TopologyNode[];
+  agents: TopologyNode[];
+  nginx: TopologyNode;
+}
+
+function makeTopology(p: Parts): StartedTopology {
+  const node = (key: string): TopologyNode => {
+    const n = p.all.find((x) => x.role === key || x.name === key);
+    if (!n) throw new InputError(`no node ${JSON.stringify(key)} in topology ${p.runId}`, `nodes: ${p.all.map((x) => x.role).join(", ")}`);
+    return n;
+  };
+  const stop = (): Promise<void> => p.stack.dispose();
+  return {
+    runId: p.runId,
+    spec: p.spec,
+    network: p.network,
+    addresses: p.addrs,
+    endpoints: p.endpoints,
+    components: p.components,
+    nodes: { etcd: p.etcd, mesosMaster: p.mesosMaster, masters: p.masters, agents: p.agents, nginx: p.nginx },
+    view: { etcd: p.endpoints.etcd, mesosMaster: p.endpoints.mesosMaster, apiserver: p.endpoints.apiserver, masters: p.masters.map((m) => ({ role: m.role, ip: m.ip })) },
+    node,
+    masterByIp: (ip) => p.masters.find((m) => m.ip === ip),
+    exec: (key, cmd) => node(key).container.exec(cmd),
+    kill: (key, signal = "SIGKILL") => node(key).container.kill(signal),
+    pause: (key) => node(key).container.pause(),
+    unpause: (key) => node(key).container.unpause(),
+    disconnect: (key) => node(key).container.disconnect(),
+    connect: (key) => {
+      const n = node(key);
+      return reconnectStatic(p.docker, n.container, n.ip);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
