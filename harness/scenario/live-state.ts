@@ -1,0 +1,72 @@
+/**
+ * The runner's view of "now", folded from the same probe observations that go into the history:
+ * who leads (by the active framework pid, else by the leader key), which pods run, whether the
+ * system is healthy. Fault targets are resolved from it at the moment the fault fires.
+ */
+import type { EntryPayload } from "../history/types.js";
+
+interface Fw { active: boolean; pid: string; node?: string }
+
+export class LiveState {
+  nodes: readonly { name: string; ip: string }[] = [];
+  readonly #frameworks = new Map<string, Fw>();
+  readonly #keys = new Map<string, { value: string | null; node?: string }>();
+  readonly #pods = new Map<string, { phase: string; deleted: boolean }>();
+  readonly #health = new Map<string, boolean>();
+  #lastApiOk = false;
+
+  observe(p: EntryPayload): void {
+    switch (p.kind) {
+      case "framework": this.#frameworks.set(p.id, { active: p.active, pid: p.pid, node: p.node }); break;
+      case "etcd-key": this.#keys.set(p.key, { value: p.value, node: p.node }); break;
+      case "pod": this.#pods.set(`${p.namespace}/${p.name}`, { phase: p.phase, deleted: p.deleted ?? false }); break;
+      case "scheduler-health": this.#health.set(p.node, p.up); break;
+      case "api-request": this.#lastApiOk = p.ok; break;
+      default: break;
+    }
+  }
+
+  #active(): Fw | undefined {
+    return [...this.#frameworks.values()].find((f) => f.active);
+  }
+
+  activePid(): string | undefined {
+    return this.#active()?.pid;
+  }
+
+  activeNode(): string | undefined {
+    return this.#active()?.node;
+  }
+
+  /** The leading master: the node of the active framework's pid, else the podmaster key holder. */
+  leaderNode(): { node: string; how: string } | undefined {
+    const fw = this.#active();
+    if (fw?.node) return { node: fw.node, how: `active framework pid ${fw.pid}` };
+    const key = this.#keys.get("/scheduler");
+    if (key?.node) return { node: key.node, how: `podmaster /scheduler holder ${key.value}` };
+    return undefined;
+  }
+
+  podRunning(name: string, namespace = "default"): boolean {
+    const p = this.#pods.get(`${namespace}/${name}`);
+    return !!p && !p.deleted && p.phase === "Running";
+  }
+
+  healthy(leaderKey: string): boolean {
+    return this.whyUnhealthy(leaderKey, []) === "";
+  }
+
+  /** "" when healthy; else what is missing, for the user. */
+  whyUnhealthy(leaderKey: string, pods: readonly string[]): string {
+    const problems: string[] = [];
+    const fw = this.#active();
+    if (!fw) problems.push("no active framework in Mesos");
+    else if (!fw.node) problems.push(`active framework pid ${fw.pid} is not on a known master`);
+    if (!this.#keys.get(leaderKey)?.value) problems.push(`leader key ${leaderKey} not held`);
+    if (![...this.#health.values()].some(Boolean)) problems.push("no scheduler answers /healthz");
+    if (!this.#lastApiOk) problems.push("the apiserver does not answer through nginx");
+    const notRunning = pods.filter((n) => !this.podRunning(n));
+    if (notRunning.length) problems.push(`pods not Running: ${notRunning.join(", ")}`);
+    return problems.join("; ");
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * From a scenario definition and the resolved topology spec to what the runner needs: the §6
+ * model window, the checks, the phase offset range for the fault, and the time to wait.
+ */
+import type { CheckSpec } from "../checks/checks.js";
+import {
+  coldNodeDeathWindow,
+  coldSchedulerRestartWindow,
+  hotStandbyWindow,
+  partitionEtcdWindow,
+  pauseLeaderWindow,
+  podRecoveryBoundMs,
+  type ColdTimers,
+  type HotTimers,
+  type ModelWindow,
+  type PartitionWindow,
+} from "../model/windows.js";
+import type { TopologySpec } from "../topology/spec.js";
+import type { ScenarioDefinition } from "./types.js";
+
+const secs = (ms: number) => ms / 1000;
+
+/** The emulation's `--ha` election timers (KM_HA_ELECTION_TTL/PERIOD in the scheduler env), else km's 30 s / 24 s. */
+export function hotTimers(spec: TopologySpec): HotTimers {
+  const env = spec.scheduler.env;
+  const dur = (v: string | undefined, d: number) => (v && /^\d+(\.\d+)?s$/.test(v) ? Number(v.slice(0, -1)) : d);
+  return { electionTtlSecs: dur(env.KM_HA_ELECTION_TTL, 30), electionPeriodSecs: dur(env.KM_HA_ELECTION_PERIOD, 24) };
+}
+
+export function coldTimers(spec: TopologySpec): ColdTimers {
+  return {
+    ttlSecs: spec.podmaster.ttlSecs,
+    sleepSecs: secs(spec.podmaster.sleepMs),
+    fileCheckSecs: secs(spec.kubelet.fileCheckFrequencyMs),
+    syncSecs: secs(spec.kubelet.syncFrequencyMs),
+  };
+}
+
+/** How long a duration-bound fault lasts, ms (the same rule as harness/faults/inject.ts). */
+export function faultDurationMs(def: ScenarioDefinition, spec: TopologySpec): number {
+  const f = def.fault;
+  if (f.kind !== "pause" && f.kind !== "partition-etcd") return 0;
+  return f.durationMs ?? Math.round((f.durationTtl ?? 2) * spec.podmaster.ttlSecs * 1000);
+}
+
+export function modelFor(def: ScenarioDefinition, spec: TopologySpec): ModelWindow | PartitionWindow | null {
+  const timers = { cold: coldTimers(spec), hot: hotTimers(spec) };
+  switch (def.model) {
+    case null: return null;
+    case "cold-node-death": return spec.mode === "hot-standby" ? hotStandbyWindow(timers.hot) : coldNodeDeathWindow(timers.cold);
+    case "hot-standby": return hotStandbyWindow(timers.hot);
+    case "cold-scheduler-restart": return coldSchedulerRestartWindow(timers.cold);
+    case "pause-leader": return pauseLeaderWindow(spec.mode, faultDurationMs(def, spec), timers);
+    case "partition-etcd": return partitionEtcdWindow(spec.mode, faultDurationMs(def, spec), timers);
+  }
+}
+
+export function checksFor(def: ScenarioDefinition, window: ModelWindow | PartitionWindow | null): CheckSpec[] {
+  const checks: CheckSpec[] = [];
+  if (window && def.expect.failover) checks.push({ check: "timing-oracle" });
+  const overlap = def.expect.dualScheduler === "bounded" && window && "overlap" in window ? window.overlap.maxMs : 0;
+  checks.push({ check: "single-active-scheduler", maxOverlapMs: overlap });
+  checks.push({ check: "no-pod-lost" });
+  if (window && def.expect.failover) checks.push({ check: "recovery-within-bound", boundMs: podRecoveryBoundMs(window) });
+  checks.push({ check: "incompatible-offer-declines", expected: def.expect.incompatibleDeclines === "required" });
+  return checks;
+}
+
+/**
+ * The loop whose phase the fault is drawn in (issue 5: uniformly at random within the renewal
+ * period, so samples are not biased): cold standby, the podmaster refresh cadence ≈ T/2; hot
+ * standby, the election period; a scheduler-only fault, the kubelet sync period.
+ */
+export function renewalPeriodMs(def: ScenarioDefinition, spec: TopologySpec): number {
+  if (def.model === "cold-scheduler-restart") return spec.kubelet.syncFrequencyMs;
+  if (spec.mode === "hot-standby") return hotTimers(spec).electionPeriodSecs * 1000;
+  return (spec.podmaster.ttlSecs * 1000) / 2;
+}
+
+/** How long to observe after the fault before giving up on recovery: the model's max (or the fault) with room for the pod path. */
+export function observeBudgetMs(def: ScenarioDefinition, spec: TopologySpec, window: ModelWindow | null): number {
+  const duration = faultDurationMs(def, spec);
+  const base = window ? podRecoveryBoundMs(window) : 2 * spec.podmaster.ttlSecs * 1000;
+  return Math.max(base, duration) + duration + 15_000;
+}
+
+/** Seeded PRNG (mulberry32): tiny, fast, and good enough to place faults; not for cryptography. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * The phase runner: one topology, N trials, reports always written.
+ *
+ *   launch → per trial: steady (healthy baseline + workload) → random phase offset → inject →
+ *   observe (until recovered or the model's budget runs out; duration faults heal on time) →
+ *   heal → converge (restart what the fault killed) → evaluate → next trial
+ *
+ * Everything the probes see goes into the trial's append-only history; measures and checks are
+ * pure functions of it (harness/measures, harness/checks). A failure of the system under test is
+ * data; an exception here means the harness broke (status `failed`, exit 2) or was interrupted
+ * (status `interrupted`, exit 130). In every case the reports are written, and the topology is
+ * removed unless `keep`.
+ */
+import { evaluateTrial, type TrialEvaluation } from "../checks/checks.js";
+import { HarnessError, InterruptedError } from "../errors.js";
+import { inject, type ActiveFault, type FaultRuntime, type ResolvedTarget } from "../faults/inject.js";
+import { describeFault } from "../faults/types.js";
+import { History } from "../history/history.js";
+import { WATCHED_KEYS, type EntryPayload } from "../history/types.js";
+import type { ModelWindow } from "../model/windows.js";
+import {
+  dockerEventsProbe,
+  etcdKeysProbe,
+  logsProbe,
+  mesosProbe,
+  podsProbe,
+  schedulerProbe,
+  type Probe,
+  type ProbeTargets,
+} from "../probes/index.js";
+import { buildRunResult, type RunResult, type TrialResult } from "../report/result.js";
+import type { TopologySpec } from "../topology/spec.js";
+import { createWorkloadPod, deleteWorkloadPod } from "../workload/pods.js";
+import { LiveState } from "./live-state.js";
+import { checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
+import type { ScenarioDefinition } from "./types.js";
+import type Docker from "dockerode";
+
+/** What the runner needs from a running topology (adapted from harness/topology's StartedTopology). */
+export interface ScenarioTopology {
+  readonly spec: TopologySpec;
+  readonly targets: Omit<ProbeTargets, "intervalMs" | "frameworkName">;
+  /** etcd members: node name, IP, container. */
+  readonly etcd: readonly { name: string; ip: string; container: string }[];
+  /** Docker label filter matching this run's containers (`key=value`). */
+  readonly labelFilter: string;
+  kill(container: string, signal: string): Promise<void>;
+  pause(container: string): Promise<void>;
+  unpause(container: string): Promise<void>;
+  /** Start a stopped (killed) container again. */
+  start(container: string): Promise<void>;
+  exec(container: string, cmd: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  scenario: ScenarioDefinition;
+  spec: TopologySpec;
+  runId: string;
+  /** Extra data for result.json (profile, seed, --set, ...). */
+  options: Record<string, unknown>;
+  repeat: number;
+  seed: number;
+  docker: Docker;
+  signal: AbortSignal;
+  launch: (spec: TopologySpec, signal: AbortSignal) => Promise<ScenarioTopology>;
+  /** Called with the topology as soon as it is up (so a caller can tear it down on Ctrl-C). */
+  onTopology?: (t: ScenarioTopology) => void;
+  progress: (line: string) => void;
+  /** Probe poll interval, ms (issue 5: at most 100). */
+  intervalMs?: number;
+  /** Workload pods that must stay Running across the fault. */
+  steadyPods?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new InterruptedError());
+    const t = setTimeout(() => { signal.removeEventListener("abort", onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(t); reject(new InterruptedError()); };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+
+async function until(cond: () => boolean, timeoutMs: number, signal: AbortSignal, everyMs = 100): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await sleep(everyMs, signal);
+  }
+  return true;
+}
+
+const fmtS = (ms: number | null | undefined) => (ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(1)} s`);
+
+export async function runScenario(opts: RunOptions): Promise<RunResult> {
+  const { scenario: def, spec, signal, progress } = opts;
+  const intervalMs = opts.intervalMs ?? 100;
+  const window = modelFor(def, spec);
+  const checks = checksFor(def, window);
+  const random = seededRandom(opts.seed);
+  const startedAt = new Date().toISOString();
+  const trials: TrialResult[] = [];
+  let status: RunResult["status"] = "completed";
+  let error: RunResult["error"];
+
+  let history: History | undefined;
+  const live = new LiveState();
+  const sink = (p: EntryPayload) => {
+    live.observe(p);
+    history?.recordNow(p);
+  };
+
+  const probeAbort = new AbortController();
+  const probeRuns: Promise<void>[] = [];
+  let topology: ScenarioTopology | undefined;
+  const healers: ActiveFault[] = [];
+
+  try {
+    progress(`launching the ${spec.mode} topology (${spec.masters} masters, ${spec.agents} agents, ${spec.etcdMembers} etcd)`);
+    topology = await opts.launch(spec, signal);
+    opts.onTopology?.(topology);
+    const targets: ProbeTargets = { ...topology.targets, frameworkName: "Kubernetes", intervalMs };
+    const leaderKey = spec.mode === "hot-standby" ? WATCHED_KEYS.haLeader() : WATCHED_KEYS.scheduler;
+    const probes: Probe[] = [
+      etcdKeysProbe(targets, [WATCHED_KEYS.scheduler, WATCHED_KEYS.controller, WATCHED_KEYS.haLeader(), WATCHED_KEYS.frameworkId]),
+      mesosProbe(targets),
+      schedulerProbe(targets),
+      podsProbe(targets),
+      logsProbe(opts.docker, targets),
+      dockerEventsProbe(opts.docker, topology.labelFilter),
+    ];
+    for (const p of probes) probeRuns.push(p.run(sink, probeAbort.signal).catch(() => {}));
+    live.nodes = topology.targets.masters;
+
+    const runtime = faultRuntime(topology, live, spec);
+    const steadyPods = Array.from({ length: opts.steadyPods ?? 2 }, (_, i) => `steady-${i + 1}`);
+
+    for (let k = 0; k < opts.repeat; k++) {
+      history = History.start();
+      for (const p of probes) p.resync();
+      const h = history;
+      const tag = `trial ${k + 1}/${opts.repeat}`;
+
+      // steady: a healthy baseline and the workload Running.
+      h.recordNow({ kind: "phase", name: "steady" });
+      progress(`${tag}: waiting for steady state`);
+      for (const name of steadyPods) if (!live.podRunning(name)) await createWorkloadPod(topology.targets.apiUrl, name, sink, { signal });
+      const steadyBudget = steadyBudgetMs(spec);
+      const steady = await until(() => live.healthy(leaderKey) && steadyPods.every((n) => live.podRunning(n)), steadyBudget, signal);
+      if (!steady) {
+        h.recordNow({ kind: "note", text: `no steady state within ${steadyBudget} ms: ${live.whyUnhealthy(leaderKey, steadyPods)}; fault not injected` });
+        progress(`${tag}: no healthy baseline (${live.whyUnhealthy(leaderKey, steadyPods)}); verdict unknown`);
+        trials.push(trialResult(k, h, evaluateTrial({ originEpochMs: h.originEpochMs, entries: h.entries() }, checks, { model: window ?? undefined, logsWatched: true })));
+        continue;
+      }
+
+      // The fault's moment: uniformly within the renewal period, seeded.
+      const offset = Math.round(random() * renewalPeriodMs(def, spec));
+      await sleep(offset, signal);
+
+      h.recordNow({ kind: "phase", name: "inject" });
+      const preFaultPid = live.activePid();
+      const fault = await inject(def.fault, runtime);
+      healers.push(fault);
+      h.recordNow({
+        kind: "fault",
+        name: def.fault.kind,
+        action: "inject",
+        targets: fault.targets.map((t) => t.node),
+        detail: { ...fault.detail, description: describeFault(def.fault), offsetMs: offset, resolved: fault.targets.map((t: ResolvedTarget) => ({ ...t })) },
+      });
+      progress(`${tag}: ${describeFault(def.fault)} → ${fault.targets.map((t) => `${t.node} (${t.how})`).join(", ") || "—"}`);
+
+      // A pod created during the outage must run after it.
+      const outagePod = `outage-${k + 1}`;
+      void createWorkloadPod(topology.targets.apiUrl, outagePod, sink, { signal, deadlineMs: observeBudgetMs(def, spec, window) });
+
+      // observe
+      h.recordNow({ kind: "phase", name: "observe" });
+      const injectedAt = performance.now();
+      const budget = observeBudgetMs(def, spec, window);
+      const healAt = fault.durationMs;
+      let healed = healAt === undefined;
+      let reported = { scheduler: false };
+      const recovered = () => {
+        const failedOver = !def.expect.failover || (live.activePid() !== undefined && live.activePid() !== preFaultPid);
+        const minObserve = performance.now() - injectedAt >= (def.expect.failover ? 0 : Math.max(10_000, spec.podmaster.ttlSecs * 2_000));
+        return healed && failedOver && minObserve && [...steadyPods, outagePod].every((n) => live.podRunning(n));
+      };
+      while (!recovered() && performance.now() - injectedAt < budget) {
+        if (!healed && performance.now() - injectedAt >= healAt!) {
+          h.recordNow({ kind: "phase", name: "heal" });
+          await fault.heal();
+          h.recordNow({ kind: "fault", name: def.fault.kind, action: "heal", targets: fault.targets.map((t) => t.node) });
+          healed = true;
+          progress(`${tag}: healed after ${fmtS(healAt)}`);
+        }
+        if (!reported.scheduler && def.expect.failover && live.activePid() && live.activePid() !== preFaultPid) {
+          reported = { scheduler: true };
+          progress(`${tag}: new scheduler active on ${live.activeNode() ?? "?"} after ${fmtS(performance.now() - injectedAt)}`);
+        }
+        await sleep(100, signal);
+      }
+      if (!healed) {
+        await fault.heal();
+        h.recordNow({ kind: "fault", name: def.fault.kind, action: "heal", targets: fault.targets.map((t) => t.node) });
+      }
+      if (!recovered()) h.recordNow({ kind: "note", text: `not recovered within the observe budget of ${budget} ms` });
+
+      // evaluate on what was seen up to here (converge actions below are not part of the trial).
+      const evaluation = evaluateTrial({ originEpochMs: h.originEpochMs, entries: h.entries() }, checks, {
+        model: window ?? undefined,
+        leaderKey,
+        logsWatched: true,
+      });
+      trials.push(trialResult(k, h, evaluation));
+      const m = evaluation.measures;
+      progress(`${tag}: ${evaluation.verdict.toUpperCase()} — time to new scheduler ${fmtS(m.timeToNewSchedulerMs)}, pod recovery ${fmtS(m.podRecoveryMs)}, dual ${fmtS(m.dualSchedulerMs)}, declines ${m.incompatibleOfferDeclines ?? "—"}`);
+
+      // converge: bring back what the fault killed, and drop the outage pod, before the next trial.
+      h.recordNow({ kind: "phase", name: "converge" });
+      if (k + 1 < opts.repeat) {
+        if (def.fault.kind === "kill-container") for (const t of fault.targets) await topology.start(t.container).catch(() => {});
+        await deleteWorkloadPod(topology.targets.apiUrl, outagePod, sink, signal);
+      }
+      history = undefined;
+    }
+  } catch (err) {
+    if (signal.aborted || err instanceof InterruptedError) {
+      status = "interrupted";
+      error = { code: "E_INTERRUPTED", message: "interrupted" };
+    } else {
+      status = "failed";
+      error = err instanceof HarnessError ? { code: err.code, message: err.message, hint: err.hint } : { code: "E_INTERNAL", message: String((err as Error)?.stack ?? err) };
+    }
+    // A trial cut short still goes into the report, with what was seen: its verdict is unknown at best.
+    if (history) {
+      history.recordNow({ kind: "note", text: `trial cut short: ${error.message}` });
+      const ev = evaluateTrial({ originEpochMs: history.originEpochMs, entries: history.entries() }, checks, { model: window ?? undefined, logsWatched: true });
+      trials.push(trialResult(trials.length, history, { ...ev, verdict: ev.verdict === "fail" ? "fail" : "unknown" }));
+    }
+  } finally {
+    for (const f of healers) await f.heal().catch(() => {});
+    probeAbort.abort();
+    await Promise.all(probeRuns);
+  }
+
+  return buildRunResult({
+    scenario: def.name,
+    runId: opts.runId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    status,
+    ...(error ? { error } : {}),
+    topology: { spec, ...opts.options },
+    model: window,
+    trials,
+  });
+
+  function trialResult(index: number, h: History, ev: TrialEvaluation): TrialResult {
+    return { index, originEpochMs: h.originEpochMs, measures: ev.measures, checks: ev.checks, verdict: ev.verdict, history: h.entries() };
+  }
+}
+
+/** Time to reach steady state: a full cold election (T + S + F) plus bootstrap and pod start, twice over. */
+function steadyBudgetMs(spec: TopologySpec): number {
+  const election = spec.mode === "hot-standby" ? 60_000 : spec.podmaster.ttlSecs * 1000 + spec.podmaster.sleepMs + spec.kubelet.fileCheckFrequencyMs;
+  return 2 * election + 60_000;
+}
+
+function faultRuntime(topology: ScenarioTopology, live: LiveState, spec: TopologySpec): FaultRuntime {
+  return {
+    async resolve(target) {
+      const masters = topology.targets.masters;
+      if (target === "etcd-leader") {
+        for (const m of topology.etcd) {
+          const res = await topology.exec(m.container, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:2379/v2/stats/self"]);
+          if (res.exitCode === 0 && /"state"\s*:\s*"StateLeader"/.test(res.stdout)) return { node: m.name, container: m.container, how: "etcd /v2/stats/self state=StateLeader" };
+        }
+        throw new HarnessError("E_TOPOLOGY_UNHEALTHY", "no etcd member reports itself leader (/v2/stats/self)");
+      }
+      const leader = live.leaderNode();
+      if (!leader) throw new HarnessError("E_TOPOLOGY_UNHEALTHY", "cannot tell the scheduler leader: no active framework pid and no leader key holder seen");
+      const pick = target === "scheduler-leader" ? masters.find((m) => m.name === leader.node) : masters.find((m) => m.name !== leader.node);
+      if (!pick) throw new HarnessError("E_TOPOLOGY_UNHEALTHY", `no master node for target ${target} (leader: ${leader.node})`);
+      return { node: pick.name, container: pick.container, how: target === "scheduler-leader" ? leader.how : `not the leader (${leader.node})` };
+    },
+    kill: (c, s) => topology.kill(c, s),
+    pause: (c) => topology.pause(c),
+    unpause: (c) => topology.unpause(c),
+    exec: (c, cmd) => topology.exec(c, cmd),
+    etcdIps: () => topology.etcd.map((m) => m.ip),
+    ttlSecs: () => spec.podmaster.ttlSecs,
+  };
+}
+
+export type { ModelWindow };
