@@ -39,7 +39,7 @@ export interface Measures {
   lostPods: string[];
   /** Fault → every expected pod Running at once, including one created during the outage. */
   podRecoveryMs: number | null;
-  /** Failed / total api-requests from the fault to recovery (or the history's end). */
+  /** Failed / total api-requests from the fault to recovery (the later of new scheduler and pod recovery; else the history's end). */
   apiErrorRate: number | null;
   apiRequests: { total: number; failed: number; fromT: number; toT: number; until: "recovery" | "history-end" } | null;
   /** True when the scheduler re-registered under a new framework id (its stored id was not used). */

@@ -123,10 +123,10 @@ function toSegments<E extends { t: number }>(changes: readonly E[], endT: number
   return out;
 }
 
-/** A stable colour per distinct value (key holder, pid). */
+/** A stable colour per distinct value (key holder, pid); FNV-1a so near-identical strings (IPs) differ. */
 function colorOf(value: string): string {
-  let h = 0;
-  for (const c of value) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  let h = 2166136261;
+  for (const c of value) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
   return `hsl(${h % 360} 55% 55%)`;
 }
 
