@@ -6,3 +6,4 @@ export { HarnessError, InputError, DockerUnavailableError, TopologyUnhealthyErro
 export { startLocalEtcd, freePort, type LocalEtcd } from "./testing/local-etcd.js";
 export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./scenario/types.js";
 export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";
+export { scenarioCli, parseScenarioArgs } from "./cli/scenario.js";
