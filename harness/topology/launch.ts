@@ -79,11 +79,13 @@ export interface TopologyEndpoints {
   }[];
 }
 
-/** Which emulations the k8sm image carries (checked once per launch). */
+/** Which emulations the images carry (checked once per launch, before any topology container starts). */
 export interface Components {
   readonly mesosMaster: boolean;
   readonly mesosAgent: boolean;
   readonly scheduler: boolean;
+  readonly executor: boolean;
+  readonly controllerManager: boolean;
 }
 
 export interface StartedTopology extends AsyncDisposable {
@@ -151,11 +153,13 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
   const runId = options.runId ?? newRunId();
   if (!RUN_ID_PATTERN.test(runId)) throw new InputError(`invalid run id ${JSON.stringify(runId)}`, "expected <yyyymmdd-hhmmss>-<4 hex>");
   const progress = options.onProgress ?? (() => {});
+  // Without a progress sink, warnings go to stderr: a skipped check must not pass unnoticed.
+  const warn = (line: string): void => (options.onProgress ? progress(line) : void process.stderr.write(`topology: ${line}\n`));
   const templates = await loadTemplates(options.fixturesDir ?? DEFAULT_FIXTURES_DIR);
   signal?.throwIfAborted();
   const docker = await getDocker();
   const needBuilt = [spec.images.etcd, spec.images.nginx, spec.images.mesosMaster, spec.images.mesosAgent, spec.images.masterNode].some((i) => i === undefined);
-  const built = needBuilt ? await resolveImages({ docker, onWarning: (w) => progress(`warning: ${w}`) }) : undefined;
+  const built = needBuilt ? await resolveImages({ docker, onWarning: (w) => warn(`warning: ${w}`) }) : undefined;
   const image = {
     etcd: spec.images.etcd ?? built!.base,
     nginx: spec.images.nginx ?? built!.base,
@@ -167,12 +171,18 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
 
   const stack = new TeardownStack();
   try {
-    const components = await probeComponents(docker, image.mesosMaster, image.mesosAgent, image.masterNode, runId, labels);
-    if (!components.mesosMaster || !components.mesosAgent || !components.scheduler) {
-      const missing = Object.entries(components).filter(([, present]) => !present).map(([c]) => c);
-      progress(`WARNING: the k8sm image lacks the ${missing.join(", ")} emulation(s): the Mesos side is NOT started and NOT checked (framework, test pod). Rebuild with \`npm run build:fixtures\`.`);
+    const components = await probeComponents(docker, image, runId, labels);
+    if (!components.controllerManager) {
+      throw new TopologyUnhealthyError("controller-manager", `the image ${image.masterNode} has no km controller-manager emulation`, "rebuild the fixture image with `npm run build:fixtures` once fixtures/emulations/controller-manager is in place");
     }
-    const mesos = components.mesosMaster && components.mesosAgent && components.scheduler;
+    const mesos = components.mesosMaster && components.mesosAgent && components.scheduler && components.executor;
+    if (!mesos) {
+      const missing = (["mesosMaster", "mesosAgent", "scheduler", "executor"] as const).filter((c) => !components[c]);
+      warn(
+        `WARNING: the images lack the ${missing.join(", ")} emulation(s): the Mesos side (mesos-master, agents) is NOT started ` +
+          "and its health checks (one active framework, a test pod Running) are SKIPPED. Rebuild with `npm run build:fixtures`.",
+      );
+    }
 
     const network = await createSubnetNetwork(docker, runId, labels);
     stack.defer(() => network.remove(), `remove network ${network.name}`);
@@ -267,36 +277,55 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
   }
 }
 
-/** Runs `ls /opt/k8sm/bin` in a throw-away container of each distinct image to see which emulations it has. */
-async function probeComponents(docker: Docker, mesosMasterImage: string, agentImage: string, masterImage: string, runId: string, labels: Record<string, string>): Promise<Components> {
-  const cache = new Map<string, Promise<Set<string>>>();
-  const list = (image: string): Promise<Set<string>> => {
-    let p = cache.get(image);
-    if (!p) cache.set(image, (p = listBundles(docker, image, runId, labels)));
-    return p;
+/** The emulated commands the launch needs, by component. */
+const COMPONENT_COMMANDS = {
+  mesosMaster: "/usr/local/bin/mesos-master",
+  mesosAgent: "/usr/local/bin/mesos-slave",
+  scheduler: "/opt/kubernetes/km scheduler",
+  executor: "/opt/kubernetes/km executor",
+  controllerManager: "/opt/kubernetes/km controller-manager",
+} as const;
+
+/**
+ * Which emulations an image really has: `<command> --help` in a throw-away container of each
+ * distinct image. Exit 127 (no binary) or "emulation not built" (the placeholders) means missing.
+ */
+async function probeComponents(docker: Docker, image: { mesosMaster: string; mesosAgent: string; masterNode: string }, runId: string, labels: Record<string, string>): Promise<Components> {
+  const byImage: Record<string, (keyof Components)[]> = {};
+  const imageOf: Record<keyof Components, string> = {
+    mesosMaster: image.mesosMaster,
+    mesosAgent: image.mesosAgent,
+    executor: image.mesosAgent,
+    scheduler: image.masterNode,
+    controllerManager: image.masterNode,
   };
-  const [m, a, s] = await Promise.all([list(mesosMasterImage), list(agentImage), list(masterImage)]);
-  // A user's own image (the real Mesos) has no bundles: take it as present.
-  const has = (bundles: Set<string>, name: string): boolean => bundles.size === 0 || bundles.has(name);
-  return { mesosMaster: has(m, "mesos-master"), mesosAgent: has(a, "mesos-agent"), scheduler: has(s, "km") };
+  for (const [c, img] of Object.entries(imageOf) as [keyof Components, string][]) (byImage[img] ??= []).push(c);
+  const found: Partial<Record<keyof Components, boolean>> = {};
+  await Promise.all(
+    Object.entries(byImage).map(async ([img, comps]) => {
+      const script = comps
+        .map((c) => `( out=$(timeout 10 ${COMPONENT_COMMANDS[c]} --help 2>&1 </dev/null); code=$?; if [ $code -eq 127 ] || echo "$out" | grep -q "emulation not built"; then echo "${c}=no"; else echo "${c}=yes"; fi ) &`)
+        .join("\n");
+      const out = await runOnce(docker, img, `${script}\nwait`, runId, labels);
+      for (const c of comps) found[c] = new RegExp(`^${c}=yes$`, "m").test(out);
+    }),
+  );
+  return found as Components;
 }
 
-async function listBundles(docker: Docker, image: string, runId: string, labels: Record<string, string>): Promise<Set<string>> {
+async function runOnce(docker: Docker, image: string, script: string, runId: string, labels: Record<string, string>): Promise<string> {
   const name = `k8sm-${runId}-probe-${randomBytes(2).toString("hex")}`;
   try {
     const c = await docker.createContainer({
       name,
       Image: image,
-      Entrypoint: ["/bin/sh", "-c", "ls /opt/k8sm/bin 2>/dev/null; true"],
+      Entrypoint: ["/bin/sh", "-c", script],
       Labels: { ...labels, ...runLabels(runId, "probe") },
       HostConfig: { NetworkMode: "none" },
     });
     await c.start();
     await c.wait();
-    const out = (await c.logs({ stdout: true, stderr: false })) as Buffer;
-    // Docker multiplexes the log stream: 8-byte frame headers before each chunk.
-    const text = demux(out);
-    return new Set(text.split(/\s+/).filter(Boolean).map((f) => f.replace(/\.cjs$/, "")));
+    return demux((await c.logs({ stdout: true, stderr: false })) as Buffer);
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) {
       throw new HarnessError("E_IMAGE_MISSING", `image ${image} is not in the Docker engine`, "Run `npm run setup` to build the images.", { cause: err });
