@@ -5,6 +5,9 @@
  * this host are never touched, not even with `all`. A resource without a usable pid label is
  * treated as orphaned (only the harness sets these labels, always with a pid).
  *
+ * Resources labelled `k8sm-chaos.keep=true` (a topology left running by `npm run topology -- up`)
+ * are never reaped; `npm run topology -- down` removes them.
+ *
  * A pid that was reused by an unrelated process keeps its resources until that process ends: the
  * safe side of the race.
  */
@@ -43,6 +46,8 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
   const filters = { label: [runLabelFilter()] };
 
   const orphaned = (labels: Record<string, string> | undefined): boolean => {
+    // Kept on purpose (`npm run topology -- up`; harness/topology KEEP_LABEL): only `topology down` removes them.
+    if (labels?.["k8sm-chaos.keep"] === "true") return false;
     const host = labels?.[LABELS.host];
     const pid = Number(labels?.[LABELS.pid]);
     const ownedHere = host === undefined || host === here;
