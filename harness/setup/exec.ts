@@ -108,5 +108,22 @@ export async function removeTag(tag: string): Promise<void> {
   await run("docker", ["rmi", tag], { timeoutMs: 60_000 });
 }
 
+/**
+ * Removes the tags of `repo` other than `keep` (and other than another build's temporary tags),
+ * so rebuilt images do not pile up. `docker rmi` without force: an image a container still uses
+ * stays. Returns the tags removed.
+ */
+export async function removeOldTags(repo: string, keep: string): Promise<string[]> {
+  const list = await run("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}", repo], { timeoutMs: 30_000 });
+  if (list.code !== 0) return [];
+  const old = list.output.split("\n").map((l) => l.trim())
+    .filter((t) => t.startsWith(`${repo}:`) && t !== keep && !/-tmp\d+$/.test(t));
+  const removed: string[] = [];
+  for (const tag of old) {
+    if ((await run("docker", ["rmi", tag], { timeoutMs: 60_000 })).code === 0) removed.push(tag);
+  }
+  return removed;
+}
+
 /** Environment for `docker build`: the classic builder (Debian's docker.io has no buildx). */
 export const DOCKER_BUILD_ENV: NodeJS.ProcessEnv = { ...process.env, DOCKER_BUILDKIT: "0" };

@@ -5,10 +5,11 @@
  */
 import { join } from "node:path";
 import { exitCodeFor, formatError, InterruptedError } from "../errors.js";
-import { baseTag, ensureBaseImage } from "./base-image.js";
+import { BASE_REPO, baseTag, ensureBaseImage } from "./base-image.js";
 import { diskFullError } from "./disk.js";
 import { ensureEngine, ensureHostPackages } from "./engine.js";
-import { ensureFixtureImage } from "./fixture-image.js";
+import { removeOldTags } from "./exec.js";
+import { ensureFixtureImage, FIXTURE_REPO } from "./fixture-image.js";
 import { PROJECT_ROOT } from "./hash.js";
 import { writeImagesFile } from "./images.js";
 import { parseSetupArgs, USAGE, type SetupOptions } from "./options.js";
@@ -60,7 +61,8 @@ export async function setup(opts: SetupOptions, signal: AbortSignal): Promise<vo
   });
   await step(++n, total, "build/images.json", async () => {
     await writeImagesFile({ base, k8sm });
-    return "written";
+    const removed = [...(await removeOldTags(FIXTURE_REPO, k8sm)), ...(await removeOldTags(BASE_REPO, base))];
+    return `written${removed.length ? `; removed ${removed.length} old image tag(s) no container uses` : ""}`;
   });
 }
 
