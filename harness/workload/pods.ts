@@ -53,6 +53,6 @@ export async function createWorkloadPod(apiUrl: string, name: string, sink: Sink
 export async function deleteWorkloadPod(apiUrl: string, name: string, sink: Sink, signal?: AbortSignal): Promise<void> {
   sink({ kind: "workload", action: "delete-pod", namespace: WORKLOAD_NAMESPACE, name });
   try {
-    await call(`${apiUrl}/api/v1/namespaces/${WORKLOAD_NAMESPACE}/pods/${name}`, "DELETE", undefined, signal);
+    await call(`${apiUrl}/api/v1/namespaces/${WORKLOAD_NAMESPACE}/pods/${name}?gracePeriodSeconds=0`, "DELETE", undefined, signal);
   } catch { /* best effort: the run's teardown removes the cluster anyway */ }
 }
