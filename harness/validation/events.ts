@@ -10,7 +10,7 @@ import path from "node:path";
 export interface GroundTruthEvent {
   /** Epoch ms, as the emitting process saw it (containers share the host's clock). */
   ts: number;
-  /** `podmaster`, `kubelet`, `km scheduler`, `km executor`, `mesos-master`, `mesos-agent`, ... */
+  /** `podmaster`, `kubelet`, `km-scheduler`, `km executor`, `mesos-master`, `mesos-agent`, ... */
   component: string;
   /** The node the emitter names itself (may be a hostname, an agent's `--hostname`, ...). */
   node: string;

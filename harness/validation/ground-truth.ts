@@ -32,12 +32,12 @@ export const TRUTH_DEFINITIONS: Readonly<Record<ValidatedMeasure, { truth: strin
     probeLag: "—",
   },
   "phases.newLeaderElectedMs": {
-    truth: "cold standby: the first podmaster `elected` for key `scheduler` on a node other than the pre-fault leader; hot standby: the first `km scheduler` `elected` on another node. Emitted right after the create call returned, so it is the key's creation time plus at most the reply's latency",
+    truth: "cold standby: the first podmaster `elected` for key `scheduler` on a node other than the pre-fault leader; hot standby: the first `km-scheduler` `elected` on another node (in cold standby the non-HA scheduler's self-election `elected` is not an election and is not used). Emitted right after the create call returned, so it is the key's creation time plus at most the reply's latency",
     probeLag: "the etcd probe watches the key (no polling): the watch's delivery, a few ms; a re-established watch after an etcd error can add one interval",
   },
   "phases.schedulerStartedMs": {
-    truth: "the first `km scheduler` `started` after the fault, on the node where the new scheduler registered (else the first anywhere); when the log holds no scheduler `started` at all, the kubelet's `container-started` of the `kube-scheduler` container",
-    probeLag: "the probe polls `GET :10251/healthz`: + the time from the event to the HTTP server's bind (process start-up when the kubelet event is the truth: a few hundred ms for a node process) + up to one interval + the request",
+    truth: "the first `km-scheduler` `started` after the fault, on the node where the new scheduler registered (else the first anywhere). The emulation emits it right after its HTTP server bound, i.e. when /healthz starts answering. When the log holds no scheduler `started` at all, the kubelet's `container-started` of the `kube-scheduler` container",
+    probeLag: "the probe polls `GET :10251/healthz`: + up to one interval + the request. With the kubelet fallback, also the process start-up and bind (a few hundred ms for a node process). A restart so quick that /healthz never stopped answering between two polls is invisible to the probe, which then reports a later start",
   },
   "phases.frameworkReregisteredMs": {
     truth: "the same mesos-master event as `timeToNewSchedulerMs`",
@@ -80,7 +80,7 @@ export interface TrialAxis {
 type At = (e: GroundTruthEvent | undefined, none: string, used?: string) => TruthValue;
 
 const isPodmasterScheduler = (e: GroundTruthEvent) => e.component === "podmaster" && (e.fields.key === "scheduler" || e.fields.key === "/scheduler");
-/** `km scheduler` (the contract's name), `scheduler`, `kube-scheduler`: not the podmaster's `scheduler-elector`. */
+/** `km-scheduler` (what the emulation emits), `km scheduler`, `scheduler`: not the podmaster's `scheduler-elector`. */
 const isScheduler = (e: GroundTruthEvent) => /(^|[\s-])scheduler$/.test(e.component);
 const FRAMEWORK_ACTIVE = new Set(["framework-registered", "framework-failed-over"]);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -96,7 +96,7 @@ export function groundTruthPhases(events: readonly GroundTruthEvent[], trial: Tr
 
   const hot = trial.mode === "hot-standby";
   const isElection = hot ? (e: GroundTruthEvent) => isScheduler(e) && e.event === "elected" : isPodmasterScheduler;
-  const electionName = hot ? "km scheduler `elected`" : "podmaster `elected` for key scheduler";
+  const electionName = hot ? "km-scheduler `elected`" : "podmaster `elected` for key scheduler";
 
   const preLeader = trial.preFaultLeaderNode ?? leaderBefore(before, isElection);
   const electedEvent = preLeader ? after.find((e) => isElection(e) && e.event === "elected" && e.host !== preLeader) : undefined;
@@ -161,7 +161,7 @@ function schedulerStarted(
   const isStart = emitsStarted
     ? (e: GroundTruthEvent) => isScheduler(e) && e.event === "started"
     : (e: GroundTruthEvent) => e.component === "kubelet" && e.event === "container-started" && e.fields.container === "kube-scheduler";
-  const what = emitsStarted ? "km scheduler `started`" : "kubelet `container-started` of kube-scheduler";
+  const what = emitsStarted ? "km-scheduler `started`" : "kubelet `container-started` of kube-scheduler";
   const starts = after.filter(isStart);
   const chosen = starts.find((e) => e.host === newNode) ?? starts[0];
   return at(chosen, `no ${what} after the fault`, emitsStarted ? undefined : `fallback: ${what} (the scheduler emitted no \`started\` events)`);

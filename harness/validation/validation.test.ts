@@ -27,10 +27,10 @@ function killLeaderLogs(): Record<string, string> {
       ev(-19_000, "podmaster", "master-1", "elected", { key: "scheduler", whoami: "10.0.0.3", created: true }),
       ev(-18_900, "podmaster", "master-1", "elected", { key: "controller", whoami: "10.0.0.3", created: true }),
       ev(-18_000, "kubelet", "master-1", "container-started", { pod: "kube-scheduler", container: "kube-scheduler", pid: 40 }),
-      ev(-17_900, "km scheduler", "master-1", "started"),
+      ev(-17_900, "km-scheduler", "master-1", "started"),
       glog("Scheduler registered with the master"),
-      ev(-17_000, "km scheduler", "master-1", "registered", { frameworkId: F1 }),
-      ev(-15_000, "km scheduler", "master-1", "task-launched", { taskId: "pod.T1", pod: "default/steady-1" }),
+      ev(-17_000, "km-scheduler", "master-1", "registered", { frameworkId: F1 }),
+      ev(-15_000, "km-scheduler", "master-1", "task-launched", { taskId: "pod.T1", pod: "default/steady-1" }),
       ev(-2_000, "podmaster", "master-1", "renewed", { key: "scheduler", whoami: "10.0.0.3" }),
       '{"ts": 17640000, "component": "half a li', // the container died mid-line
     ].join("\n"),
@@ -40,10 +40,10 @@ function killLeaderLogs(): Record<string, string> {
       ev(2_900, "podmaster", "master-2", "elected", { key: "controller", whoami: "10.0.0.4", created: true }),
       ev(3_000, "podmaster", "master-2", "elected", { key: "scheduler", whoami: "10.0.0.4", created: true }),
       ev(5_000, "kubelet", "master-2", "container-started", { pod: "kube-scheduler", container: "kube-scheduler", pid: 52 }),
-      ev(5_100, "km scheduler", "master-2", "started"),
-      ev(5_600, "km scheduler", "master-2", "registered", { frameworkId: F1 }),
-      ev(6_000, "km scheduler", "master-2", "task-launched", { taskId: "pod.T2", pod: "default/outage-1" }),
-      ev(6_050, "km scheduler", "master-2", "task-launched", { taskId: "pod.T3", pod: "kube-system/mirror" }),
+      ev(5_100, "km-scheduler", "master-2", "started"),
+      ev(5_600, "km-scheduler", "master-2", "registered", { frameworkId: F1 }),
+      ev(6_000, "km-scheduler", "master-2", "task-launched", { taskId: "pod.T2", pod: "default/outage-1" }),
+      ev(6_050, "km-scheduler", "master-2", "task-launched", { taskId: "pod.T3", pod: "kube-system/mirror" }),
     ].join("\n"),
     [`${RUN}-mesos-master`]: [
       ev(-17_050, "mesos-master", "mesos-master", "framework-registered", { frameworkId: F1, pid: OLD_PID, reregistration: false }),
@@ -132,13 +132,13 @@ describe("groundTruthPhases", () => {
   it("prefers the start on the node where the new scheduler registered", () => {
     const logs = killLeaderLogs();
     // A scheduler that started on master-3 first, but never registered.
-    logs[`${RUN}-master-3`] = ev(4_000, "km scheduler", "master-3", "started");
+    logs[`${RUN}-master-3`] = ev(4_000, "km-scheduler", "master-3", "started");
     expect(groundTruthPhases(parseEventLogs(logs), cold).byMeasure["phases.schedulerStartedMs"].ms).toBe(5_100);
   });
 
   it("falls back to the kubelet's container-started when the scheduler emits no started events", () => {
     const logs = killLeaderLogs();
-    for (const c of [`${RUN}-master-1`, `${RUN}-master-2`]) logs[c] = logs[c]!.split("\n").filter((l) => !/"km scheduler".*"event":"started"/.test(l)).join("\n");
+    for (const c of [`${RUN}-master-1`, `${RUN}-master-2`]) logs[c] = logs[c]!.split("\n").filter((l) => !/"km-scheduler".*"event":"started"/.test(l)).join("\n");
     const t = groundTruthPhases(parseEventLogs(logs), cold).byMeasure["phases.schedulerStartedMs"];
     expect(t).toMatchObject({ ms: 5_000, reason: expect.stringMatching(/fallback: kubelet/) });
   });
@@ -147,8 +147,8 @@ describe("groundTruthPhases", () => {
     const logs = killLeaderLogs();
     delete logs[`${RUN}-master-2`];
     logs[`${RUN}-master-1`] += `\n${[
-      ev(1_500, "km scheduler", "master-1", "started"),
-      ev(2_000, "km scheduler", "master-1", "registered", { frameworkId: F1 }),
+      ev(1_500, "km-scheduler", "master-1", "started"),
+      ev(2_000, "km-scheduler", "master-1", "registered", { frameworkId: F1 }),
     ].join("\n")}`;
     logs[`${RUN}-mesos-master`] = logs[`${RUN}-mesos-master`]!.replace(`"ts":${FAULT + 5_550}`, `"ts":${FAULT + 1_990}`);
     const truth = groundTruthPhases(parseEventLogs(logs), cold).byMeasure;
@@ -160,12 +160,12 @@ describe("groundTruthPhases", () => {
   it("hot standby: the --ha scheduler's elected event on another node", () => {
     const ha = {
       [`${RUN}-master-1`]: [ev(-9_000, "km scheduler", "master-1", "started"), ev(-8_000, "km scheduler", "master-1", "elected")].join("\n"),
-      [`${RUN}-master-2`]: [ev(-9_000, "km scheduler", "master-2", "started"), ev(-8_500, "km scheduler", "master-2", "standby"), ev(27_000, "km scheduler", "master-2", "elected")].join("\n"),
+      [`${RUN}-master-2`]: [ev(-9_000, "km-scheduler", "master-2", "started"), ev(-8_500, "km-scheduler", "master-2", "standby"), ev(27_000, "km-scheduler", "master-2", "elected")].join("\n"),
     };
     const truth = groundTruthPhases(parseEventLogs(ha), { ...cold, mode: "hot-standby" });
     expect(truth.preFaultLeaderNode).toBe("master-1");
     expect(truth.byMeasure["phases.newLeaderElectedMs"].ms).toBe(27_000);
-    expect(truth.byMeasure["phases.schedulerStartedMs"]).toMatchObject({ ms: null, reason: "no km scheduler `started` after the fault" });
+    expect(truth.byMeasure["phases.schedulerStartedMs"]).toMatchObject({ ms: null, reason: "no km-scheduler `started` after the fault" });
   });
 
   it("missing events give null with a reason", () => {
