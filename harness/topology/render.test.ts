@@ -85,6 +85,13 @@ describe("scheduler flags across masters", () => {
     expect(hashedSchedulerArgs(one)).not.toEqual(hashedSchedulerArgs(two));
   });
 
+  it("flag values may use the seed's variables, filled in per master (the seed's counter-example)", () => {
+    const spec = applySetOverrides(SEED_SPEC, ["master.1.scheduler.advertised-address=${MY_IP}:10251", "master.2.scheduler.advertised-address=${MY_IP}:10251"]);
+    expect(flagValue(sched(spec, 1), "advertised-address")).toBe("10.213.7.21:10251");
+    expect(flagValue(sched(spec, 2), "advertised-address")).toBe("10.213.7.22:10251");
+    expect(() => applySetOverrides(SEED_SPEC, ["scheduler.advertised-address=${MY_HOST}:81"])).toThrow(/uses \$\{MY_HOST\}, which is not one of the seed's variables/);
+  });
+
   it("hot standby: a --ha scheduler in the manifest dir, podmaster elects the controller-manager only", () => {
     const spec = applySetOverrides(SEED_SPEC, ["mode=hot-standby", "scheduler-env.K8SM_HA_TTL_SECS=6"]);
     const files = renderMasterFiles(spec, planAddresses(spec, "10.213.7"), 1, templates);
@@ -117,5 +124,16 @@ describe("kubeletCommand", () => {
       "/usr/local/bin/kubelet", "--api_servers=http://127.0.0.1:8080", "--register-node=false", "--allow-privileged=true",
       "--config=/etc/kubernetes/manifests", "--file-check-frequency=1s", "--sync-frequency=1s",
     ]);
+  });
+});
+
+describe("fixtures/topologies.ts presets", () => {
+  it("every preset is valid --set input", async () => {
+    // Read as data through a dynamic import of the file path: harness/ may not import fixtures/ statically.
+    const presets = (await import(new URL("../../fixtures/topologies.ts", import.meta.url).href)) as Record<string, unknown>;
+    const lists = [presets.coldStandby, presets.hotStandby, presets.threeEtcd, (presets.ownAdvertisedAddress as (n: number) => string[])(3), (presets.tuned as (o: object) => string[])({ ttlSecs: 6, sleep: "1s", fileCheckFrequency: "1s" })];
+    for (const sets of lists) expect(() => applySetOverrides(SEED_SPEC, sets as string[])).not.toThrow();
+    const spec = applySetOverrides(SEED_SPEC, (presets.ownAdvertisedAddress as (n: number) => string[])(2));
+    expect(flagValue(podAt(renderMasterFiles(spec, addrs, 2, templates), "/srv/kubernetes/manifests/scheduler.yaml").spec.containers[0]!.command, "advertised-address")).toBe("10.213.7.22:10251");
   });
 });

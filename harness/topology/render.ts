@@ -224,9 +224,9 @@ export function renderMasterFiles(spec: TopologySpec, addrs: TopologyAddresses, 
     if (spec.scheduler.compatVariant !== "v1.1") setFlag(c.command, "compat-variant", spec.scheduler.compatVariant);
     if (hot) setFlag(c.command, "ha", "");
     const flags = { ...spec.scheduler.flags, ...spec.masterOverrides[index]?.schedulerFlags };
-    for (const [name, value] of Object.entries(flags)) setFlag(c.command, name, value);
+    for (const [name, value] of Object.entries(flags)) setFlag(c.command, name, substitute(value, vars, `scheduler flag --${name}`));
     const env = Object.entries(spec.scheduler.env);
-    if (env.length > 0) c.env = env.map(([name, value]) => ({ name, value }));
+    if (env.length > 0) c.env = env.map(([name, value]) => ({ name, value: substitute(value, vars, `scheduler env ${name}`) }));
   });
   const apiserver = render(templates.apiserver, TEMPLATE_FILES.apiserver, k8smImage);
   const controllerManager = render(templates.controllerManager, TEMPLATE_FILES.controllerManager, k8smImage);

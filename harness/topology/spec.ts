@@ -170,6 +170,16 @@ const RULES: Readonly<Record<string, Rule>> = {
   "images.podmasterPod": { kind: "string" },
   "images.k8smPod": { kind: "string" },
 };
+/**
+ * The seed's shell variables. Scheduler flag values may use them (`--set
+ * master.2.scheduler.advertised-address=${MY_IP}:10251`, the seed's own counter-example); they
+ * are filled in per master when the manifests are rendered.
+ */
+export const SEED_VARIABLES: readonly string[] = [
+  "MY_IP", "ETCD_IP", "ETCD_PORT", "MESOS_IP", "MESOS_PORT", "NGINX_IP", "NGINX_APISERVER_PORT", "NGINX_SCHEDULER_PORT",
+  "K8S_APISERVER_PORT", "K8S_SCHEDULER_PORT",
+];
+
 const GROUPS = new Set(Object.keys(RULES).filter((k) => k.includes(".")).map((k) => k.split(".")[0]!));
 const FLAG_NAME = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
 
@@ -203,6 +213,11 @@ function checkValue(field: string, rule: Rule, value: unknown): void {
       for (const [name, v] of Object.entries(value)) {
         if (!FLAG_NAME.test(name)) throw invalid(`${field}.${name}`, "is not a valid flag or variable name");
         if (typeof v !== "string") throw invalid(`${field}.${name}`, `must be a string, got ${show(v)}`);
+        for (const [, variable] of v.matchAll(/\$\{([^}]*)\}/g)) {
+          if (!SEED_VARIABLES.includes(variable!)) {
+            throw invalid(`${field}.${name}`, `uses \${${variable}}, which is not one of the seed's variables (${SEED_VARIABLES.join(", ")})`);
+          }
+        }
       }
       return;
     case "overrides":
