@@ -405,6 +405,9 @@ async function waitHealthy(t: StartedTopology, mesos: boolean, signal: AbortSign
   if (!mesos || !ep.mesosMaster) return;
   const mesosUrl = ep.mesosMaster;
   const framework = await phase("framework", budget.framework, signal, `exactly one active framework in ${mesosUrl}/master/state.json`, async ({ signal: s }) => {
+    if (t.spec.mode === "hot-standby" && (await etcdKey(ep.etcd, LEADER_KEYS.haScheduler, s)) === undefined) {
+      throw new Error(`no scheduler holds ${LEADER_KEYS.haScheduler}`);
+    }
     const active = (await mesosFrameworks(mesosUrl, s)).filter((f) => f.active);
     if (active.length > 1) throw new Error(`${active.length} active frameworks: ${active.map((f) => f.pid).join(", ")}`);
     return active[0];
