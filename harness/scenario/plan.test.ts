@@ -46,3 +46,11 @@ describe("scenario plan", () => {
     expect(new Set(xs).size).toBe(100);
   });
 });
+
+describe("hot-standby timers", () => {
+  it("reads the emulation's election knobs from the fast profile, else km's constants", async () => {
+    const { hotTimers } = await import("./plan.js");
+    expect(hotTimers(FAST_SPEC)).toEqual({ electionTtlSecs: 6, electionPeriodSecs: 4.8 });
+    expect(hotTimers(SEED_SPEC)).toEqual({ electionTtlSecs: 30, electionPeriodSecs: 24 });
+  });
+});

@@ -20,11 +20,11 @@ import type { ScenarioDefinition } from "./types.js";
 
 const secs = (ms: number) => ms / 1000;
 
-/** The emulation's `--ha` election timers (KM_HA_ELECTION_TTL/PERIOD in the scheduler env), else km's 30 s / 24 s. */
+/** The emulation's `--ha` election timers (K8SM_HA_TTL_SECS / K8SM_HA_PERIOD_SECS in the scheduler env), else km's 30 s / 24 s. */
 export function hotTimers(spec: TopologySpec): HotTimers {
   const env = spec.scheduler.env;
-  const dur = (v: string | undefined, d: number) => (v && /^\d+(\.\d+)?s$/.test(v) ? Number(v.slice(0, -1)) : d);
-  return { electionTtlSecs: dur(env.KM_HA_ELECTION_TTL, 30), electionPeriodSecs: dur(env.KM_HA_ELECTION_PERIOD, 24) };
+  const num = (v: string | undefined, d: number) => (v !== undefined && Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : d);
+  return { electionTtlSecs: num(env.K8SM_HA_TTL_SECS, 30), electionPeriodSecs: num(env.K8SM_HA_PERIOD_SECS, 24) };
 }
 
 export function coldTimers(spec: TopologySpec): ColdTimers {
