@@ -29,9 +29,11 @@ export function logsProbe(docker: Docker, targets: ProbeTargets, patterns: Reado
         docker.modem.demuxStream(stream, lines, lines);
         stream.on("end", () => lines.end());
         stream.on("error", () => lines.end());
-        const onAbort = () => { (stream as unknown as { destroy?: () => void }).destroy?.(); lines.end(); };
+        const rl = createInterface({ input: lines, crlfDelay: Infinity });
+        const onAbort = () => { rl.close(); (stream as unknown as { destroy?: () => void }).destroy?.(); lines.end(); };
+        if (signal.aborted) onAbort();
         signal.addEventListener("abort", onAbort, { once: true });
-        for await (const line of createInterface({ input: lines, crlfDelay: Infinity })) {
+        for await (const line of rl) {
           for (const [pattern, re] of Object.entries(patterns)) {
             if (re.test(line)) sink({ kind: "log-match", container: m.container, pattern, line: line.slice(0, 500) });
           }
@@ -54,8 +56,12 @@ export function dockerEventsProbe(docker: Docker, labelFilter: string): Probe {
       } catch {
         return;
       }
-      signal.addEventListener("abort", () => (stream as unknown as { destroy?: () => void }).destroy?.(), { once: true });
-      for await (const line of createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity })) {
+      const rl = createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity });
+      // A destroyed HTTP stream does not always emit 'end': close the reader explicitly on abort.
+      const onAbort = () => { rl.close(); (stream as unknown as { destroy?: () => void }).destroy?.(); };
+      if (signal.aborted) onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      for await (const line of rl) {
         try {
           const ev = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
           const container = ev.Actor?.Attributes?.name;
