@@ -35,6 +35,7 @@ import { LiveState } from "./live-state.js";
 import { checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
 import type { ScenarioDefinition } from "./types.js";
 import type Docker from "dockerode";
+import { setMaxListeners } from "node:events";
 
 /** What the runner needs from a running topology (adapted from harness/topology's StartedTopology). */
 export interface ScenarioTopology {
@@ -111,6 +112,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   };
 
   const probeAbort = new AbortController();
+  // Every concurrent probe request ties a timeout to these signals: many listeners is by design.
+  setMaxListeners(0, probeAbort.signal, signal);
   const probeRuns: Promise<void>[] = [];
   let topology: ScenarioTopology | undefined;
   const healers: ActiveFault[] = [];
@@ -158,11 +161,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       const offset = Math.round(random() * renewalPeriodMs(def, spec));
       await sleep(offset, signal);
 
-      h.recordNow({ kind: "phase", name: "inject" });
       const preFaultPid = live.activePid();
+      // The fault's time is the moment it is fired, not when Docker acknowledged it: what the
+      // probes see of it (a node going down) may be recorded before inject() returns.
+      const injectT = h.recordNow({ kind: "phase", name: "inject" });
       const fault = await inject(def.fault, runtime);
       healers.push(fault);
-      h.recordNow({
+      h.record({
+        t: injectT,
         kind: "fault",
         name: def.fault.kind,
         action: "inject",
