@@ -54,3 +54,16 @@ describe("hot-standby timers", () => {
     expect(hotTimers(SEED_SPEC)).toEqual({ electionTtlSecs: 30, electionPeriodSecs: 24 });
   });
 });
+
+describe("checks for the incompatible-executor trap", () => {
+  it("requires declines and does not require pod recovery", () => {
+    const trap = defineScenario({
+      name: "incompatible-executor", description: "d", topology: [], fault: { kind: "kill-container", target: "scheduler-leader" },
+      model: "cold-node-death", expect: { incompatibleDeclines: "required", dualScheduler: "none", failover: true },
+    });
+    const checks = checksFor(trap, modelFor(trap, FAST_SPEC));
+    expect(checks).toContainEqual({ check: "incompatible-offer-declines", expected: true });
+    expect(checks.some((c) => c.check === "recovery-within-bound")).toBe(false);
+    expect(checks.some((c) => c.check === "timing-oracle")).toBe(true);
+  });
+});

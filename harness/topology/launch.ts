@@ -444,7 +444,7 @@ async function runTestPod(t: StartedTopology, timeoutMs: number, signal: AbortSi
       return true;
     }, [...t.nodes.agents, ...t.nodes.masters]);
   } finally {
-    await request(`${base}/${name}`, { method: "DELETE" }).then((r) => r.body.dump()).catch(() => {});
+    await request(`${base}/${name}?gracePeriodSeconds=0`, { method: "DELETE" }).then((r) => r.body.dump()).catch(() => {});
   }
 }
 
