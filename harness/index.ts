@@ -7,3 +7,10 @@ export { startLocalEtcd, freePort, type LocalEtcd } from "./testing/local-etcd.j
 export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./scenario/types.js";
 export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";
 export { scenarioCli, parseScenarioArgs } from "./cli/scenario.js";
+export {
+  parseEventLogs, readContainerLogs, groundTruthPhases, compareToGroundTruth, probeErrorStats, validateRun,
+  VALIDATED_MEASURES, TRUTH_DEFINITIONS,
+  type GroundTruthEvent, type GroundTruth, type TruthValue, type ValidatedMeasure, type Comparison, type PhaseComparison, type ErrorStats,
+} from "./validation/index.js";
+export { getDocker, LABELS } from "./docker/index.js";
+export type { RunResult } from "./report/result.js";
