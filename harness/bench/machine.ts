@@ -1,0 +1,62 @@
+/** What the figures were measured on: the machine, the engine, the code. */
+import { execFile } from "node:child_process";
+import os from "node:os";
+import { promisify } from "node:util";
+import type Docker from "dockerode";
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryMiB: number;
+  kernel: string;
+  os: string;
+  dockerVersion: string;
+  dockerApiVersion: string;
+  /** cgroup v1/v2, storage driver: they change what Docker stats report. */
+  cgroupVersion: string;
+  storageDriver: string;
+  nodeVersion: string;
+  /** 1/5/15-min load averages when the bench started: other work on the machine skews every figure. */
+  loadAverageAtStart: number[];
+  /** Containers running at the start that are not this bench's (other runs on the same engine). */
+  foreignContainersAtStart: number;
+}
+
+export async function machineInfo(docker: Docker): Promise<MachineInfo> {
+  const [version, info, running] = await Promise.all([
+    docker.version(),
+    docker.info() as Promise<{ CgroupVersion?: string; Driver?: string }>,
+    docker.listContainers(),
+  ]);
+  return {
+    cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",
+    cores: os.cpus().length,
+    memoryMiB: Math.round(os.totalmem() / 1024 / 1024),
+    kernel: os.release(),
+    os: `${os.type()} ${os.arch()}`,
+    dockerVersion: version.Version,
+    dockerApiVersion: version.ApiVersion,
+    cgroupVersion: info.CgroupVersion ?? "unknown",
+    storageDriver: info.Driver ?? "unknown",
+    nodeVersion: process.version,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    foreignContainersAtStart: running.length,
+  };
+}
+
+export interface GitInfo {
+  commit: string | null;
+  /** Uncommitted changes to tracked files when the bench ran. */
+  dirty: boolean | null;
+}
+
+export async function gitInfo(cwd: string): Promise<GitInfo> {
+  const run = promisify(execFile);
+  try {
+    const { stdout: commit } = await run("git", ["rev-parse", "HEAD"], { cwd });
+    const { stdout: status } = await run("git", ["status", "--porcelain", "--untracked-files=no"], { cwd });
+    return { commit: commit.trim(), dirty: status.trim() !== "" };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The bench (issue 6): the harness measured on itself, on `kill-leader` with the fast profile.
+ *
+ *   1. `upSamples − 1` standalone launches of the default cold-standby topology, each timed
+ *      (launch → healthy, per health step) and removed (timed too);
+ *   2. one kill-leader run of `trials` trials on one topology (`runScenario`, as `npm run scenario
+ *      -- kill-leader --profile fast --repeat N`), its launch timed as the last sample, with the
+ *      topology's containers' memory sampled from Docker stats while the trials run;
+ *   3. from that run: per-trial wall time and its parts (harness/bench/timing.ts), and the probes'
+ *      error against the emulations' ground-truth events in the saved container logs
+ *      (harness/validation).
+ *
+ * Never throws for a failure of the run: the report says how far it got (`status`, `error`).
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type Docker from "dockerode";
+import { newRunId } from "../docker/run-id.js";
+import { HarnessError, InterruptedError } from "../errors.js";
+import type { TeardownStack } from "../lifecycle/teardown-stack.js";
+import { summarizeValues } from "../report/result.js";
+import { writeReports } from "../report/write.js";
+import { runScenario, type ScenarioTopology } from "../scenario/run-scenario.js";
+import { scenarioTopology } from "../scenario/topology-adapter.js";
+import type { ScenarioDefinition } from "../scenario/types.js";
+import { launchTopology } from "../topology/launch.js";
+import { applySetOverrides, profileSpec, type TopologySpec } from "../topology/spec.js";
+import { containerRole, parseEventLogs, readContainerLogs, validateRun } from "../validation/index.js";
+import { gitInfo, machineInfo } from "./machine.js";
+import { startMemorySampler, summarizeMemory, type MemorySampler, type MemorySummary } from "./memory.js";
+import type { BenchOptions } from "./options.js";
+import { evaluateGoals, type BenchReport, type LaunchSample } from "./report.js";
+import { summarizeSteps, summarizeTimings, trialTimings, type LaunchStep } from "./timing.js";
+
+export interface BenchInput {
+  /** The kill-leader scenario (harness/ does not import the catalogue: the entry point passes it). */
+  scenario: ScenarioDefinition;
+  options: BenchOptions;
+  /** The bench's run id: the report goes to `<outDir>/<runId>/`. */
+  runId: string;
+  docker: Docker;
+  signal: AbortSignal;
+  /** Topologies are registered here as they come up, so Ctrl-C removes them. */
+  teardown: TeardownStack;
+  progress: (line: string) => void;
+  projectRoot: string;
+  seed?: number;
+}
+
+export const BENCH_PROFILE = "fast" as const;
+
+export function benchDir(outDir: string, runId: string): string {
+  return path.join(outDir, runId);
+}
+
+export async function runBench(input: BenchInput): Promise<BenchReport> {
+  const { scenario, options, docker, signal, progress } = input;
+  const startedAt = new Date().toISOString();
+  const seed = input.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const dir = benchDir(options.outDir, input.runId);
+  const spec = applySetOverrides(profileSpec(BENCH_PROFILE), scenario.topology);
+  const samples: LaunchSample[] = [];
+  let memory: MemorySummary = summarizeMemory([]);
+  let run: Awaited<ReturnType<typeof runScenario>> | undefined;
+  let scenarioRun: BenchReport["scenarioRun"] = null;
+  let validation: Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials"> = { probeErrorMs: null, probeErrorNote: "the trial run did not complete", probeErrorTrials: [] };
+  let status: BenchReport["status"] = "completed";
+  let error: BenchReport["error"];
+
+  const [git, machine] = await Promise.all([gitInfo(input.projectRoot), machineInfo(docker).catch(() => null)]);
+  try {
+    await mkdir(dir, { recursive: true });
+
+    for (let i = 1; i < options.upSamples; i++) {
+      samples.push(await standaloneLaunch(spec, i, input));
+      progress(`topology up ${i}/${options.upSamples}: ${(samples.at(-1)!.ms / 1000).toFixed(2)} s (removed in ${(samples.at(-1)!.downMs! / 1000).toFixed(2)} s)`);
+    }
+
+    const scenarioRunId = newRunId();
+    const reportDir = path.join(dir, scenario.name, scenarioRunId);
+    const logDir = path.join(reportDir, "logs");
+    await mkdir(logDir, { recursive: true });
+    progress(`${scenario.name}: run ${scenarioRunId}, profile ${BENCH_PROFILE}, seed ${seed}, ${options.trials} trial(s); reports → ${reportDir}`);
+    let topology: ScenarioTopology | undefined;
+    let sampler: MemorySampler | undefined;
+    input.teardown.defer(async () => { await sampler?.stop(); await topology?.stop(); }, "remove the trial topology");
+    run = await runScenario({
+      scenario,
+      spec,
+      runId: scenarioRunId,
+      options: { profile: BENCH_PROFILE, seed, sets: [], repeat: options.trials, scenarioOverrides: scenario.topology, bench: input.runId },
+      repeat: options.trials,
+      seed,
+      docker,
+      signal,
+      launch: async (s, sig) => {
+        const steps: LaunchStep[] = [];
+        const t0 = performance.now();
+        const t = await scenarioTopology(s, { runId: scenarioRunId, signal: sig, logDir, onProgress: (line) => { steps.push({ atMs: performance.now() - t0, line }); progress(`  up: ${line}`); } });
+        samples.push({ ms: performance.now() - t0, source: "trial-run", steps });
+        progress(`topology up ${options.upSamples}/${options.upSamples} (the trial run's): ${(samples.at(-1)!.ms / 1000).toFixed(2)} s`);
+        return t;
+      },
+      onTopology: (t) => {
+        topology = t;
+        sampler = startMemorySampler(docker, t.labelFilter, { name: containerRole });
+      },
+      progress,
+    });
+    memory = (await sampler?.stop()) ?? memory;
+    sampler = undefined;
+    await writeReports(dir, run);
+    // The container logs are complete once the containers are gone.
+    progress("removing the trial topology");
+    await topology?.stop();
+    scenarioRun = { runId: scenarioRunId, reportDir, status: run.status, verdict: run.verdict, trials: run.trials.length };
+    if (run.status !== "completed") {
+      status = run.status;
+      error = run.error ? { code: run.error.code, message: run.error.message } : undefined;
+    }
+    validation = await validateTrials(run, logDir);
+  } catch (err) {
+    status = signal.aborted || err instanceof InterruptedError ? "interrupted" : "failed";
+    error = err instanceof HarnessError ? { code: err.code, message: err.message } : { code: "E_INTERNAL", message: String((err as Error)?.stack ?? err) };
+  }
+
+  const timings = trialTimings(run?.trials ?? []);
+  const t = summarizeTimings(timings);
+  const figures = {
+    topologyUpMs: {
+      ...summarizeValues(samples.map((s) => s.ms)),
+      samples,
+      steps: summarizeSteps(samples.map((s) => s.steps)),
+      downMs: summarizeValues(samples.map((s) => s.downMs ?? null)),
+    },
+    trialOverheadMs: { ...t.overheadMs, basis: t.basis, wallMs: t.wallMs, breakdown: t.breakdown, trials: timings },
+    ...validation,
+    topologyRssMiB: memory,
+  };
+  return {
+    runId: input.runId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    status,
+    ...(error ? { error } : {}),
+    git,
+    machine,
+    options: { scenario: scenario.name, profile: BENCH_PROFILE, trials: options.trials, upSamples: options.upSamples, seed },
+    ...figures,
+    trialsPerHour: t.trialsPerHour,
+    scenarioRun,
+    goals: evaluateGoals(figures),
+  };
+}
+
+/** One launch only to be timed, then removed (also on Ctrl-C: it is on the teardown stack meanwhile). */
+async function standaloneLaunch(spec: TopologySpec, i: number, input: BenchInput): Promise<LaunchSample> {
+  const steps: LaunchStep[] = [];
+  const t0 = performance.now();
+  const topology = await launchTopology(spec, {
+    runId: newRunId(),
+    signal: input.signal,
+    onProgress: (line) => {
+      steps.push({ atMs: performance.now() - t0, line });
+      input.progress(`  up ${i}: ${line}`);
+    },
+  });
+  const ms = performance.now() - t0;
+  input.teardown.defer(() => topology.stop(), `remove topology ${topology.runId}`);
+  const d0 = performance.now();
+  await topology.stop();
+  return { ms, source: "standalone", steps, downMs: performance.now() - d0 };
+}
+
+async function validateTrials(run: NonNullable<Awaited<ReturnType<typeof runScenario>>>, logDir: string): Promise<Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials">> {
+  try {
+    const events = parseEventLogs(await readContainerLogs(logDir));
+    if (!events.length) return { probeErrorMs: null, probeErrorNote: `no emulation events in ${logDir}`, probeErrorTrials: [] };
+    const v = validateRun(run, events);
+    return { probeErrorMs: v.stats, probeErrorTrials: v.trials.map((t) => ({ index: t.index, comparison: t.comparison })) };
+  } catch (err) {
+    return { probeErrorMs: null, probeErrorNote: `validation failed: ${(err as Error).message}`, probeErrorTrials: [] };
+  }
+}

@@ -1,0 +1,9 @@
+/** Entry point of `npm run bench`: the harness's bench, given the kill-leader scenario of this catalogue. */
+// TODO(layer): switch to harness/index.js once it exports benchCli.
+// eslint-disable-next-line no-restricted-imports
+import { benchCli } from "../harness/bench/index.js";
+import { scenarios } from "./index.js";
+
+const killLeader = scenarios.find((s) => s.name === "kill-leader");
+if (!killLeader) throw new Error("the scenario catalogue has no kill-leader scenario");
+process.exitCode = await benchCli(process.argv.slice(2), killLeader);
