@@ -13,7 +13,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { getDocker, newRunId, reap } from "../docker/index.js";
-import { HarnessError, InputError, exitCodeFor, formatError } from "../errors.js";
+import { InputError, exitCodeFor, formatError } from "../errors.js";
 import { describeFault } from "../faults/types.js";
 import { TeardownStack, installInterruptHandlers } from "../lifecycle/index.js";
 import { renderConsoleSummary } from "../report/text.js";
@@ -161,10 +161,8 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
     process.stdout.write(`${renderConsoleSummary(result)}\n`);
     if (input.keep) progress(`topology kept running (run ${runId}); remove it with: npm run topology -- down --run-id ${runId}`);
     if (result.status === "interrupted") code = 130;
-    else if (result.status === "failed") {
-      process.stderr.write(`${formatError(new HarnessError((result.error?.code ?? "E_INTERNAL") as never, result.error?.message ?? "failed", result.error?.hint))}\n`);
-      code = 2;
-    } else code = result.verdict === "pass" ? 0 : 1;
+    else if (result.status === "failed") code = 2; // the summary above shows the error
+    else code = result.verdict === "pass" ? 0 : 1;
     if (result.verdict === "unknown" && result.status === "completed") progress("verdict unknown: no healthy baseline before the fault in at least one trial (see the report)");
   } catch (err) {
     process.stderr.write(`${formatError(err)}\n`);

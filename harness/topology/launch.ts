@@ -241,6 +241,9 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
           image: image.masterNode,
           cmd: kubeletCommand(spec),
           env: { K8SM_NODE: `master-${i + 1}` },
+          // NET_ADMIN: the partition-etcd fault adds iptables rules in the node's own netns (so removing
+          // the container also removes the rules; nothing is ever changed on the host).
+          capAdd: ["NET_ADMIN"],
           files: Object.entries(renderMasterFiles(spec, addrs, i + 1, templates)).map(([path, content]) => ({ path, content })),
         }),
       ),
