@@ -6,7 +6,8 @@
  *   2. one kill-leader run of `trials` trials on one topology (`runScenario`, as `npm run scenario
  *      -- kill-leader --profile fast --repeat N`), its launch timed as the last sample, with the
  *      topology's containers' memory sampled from Docker stats while the trials run;
- *   3. from that run: per-trial wall time and its parts (harness/bench/timing.ts), and the probes'
+ *   3. from that run: per-trial wall time and its parts (harness/bench/timing.ts, from the history and
+ *      the runner's `onTrialStep` hook), and the probes'
  *      error against the emulations' ground-truth events in the saved container logs
  *      (harness/validation).
  *
@@ -30,7 +31,7 @@ import { gitInfo, machineInfo } from "./machine.js";
 import { startMemorySampler, summarizeMemory, type MemorySampler, type MemorySummary } from "./memory.js";
 import type { BenchOptions } from "./options.js";
 import { evaluateGoals, type BenchReport, type LaunchSample } from "./report.js";
-import { summarizeSteps, summarizeTimings, trialTimings, type LaunchStep } from "./timing.js";
+import { summarizeSteps, summarizeTimings, trialTimings, type LaunchStep, type TrialSteps } from "./timing.js";
 
 export interface BenchInput {
   /** The kill-leader scenario (harness/ does not import the catalogue: the entry point passes it). */
@@ -62,6 +63,7 @@ export async function runBench(input: BenchInput): Promise<BenchReport> {
   const samples: LaunchSample[] = [];
   let memory: MemorySummary = summarizeMemory([]);
   let run: Awaited<ReturnType<typeof runScenario>> | undefined;
+  const steps: Record<number, TrialSteps> = {};
   let scenarioRun: BenchReport["scenarioRun"] = null;
   let validation: Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials"> = { probeErrorMs: null, probeErrorNote: "the trial run did not complete", probeErrorTrials: [] };
   let status: BenchReport["status"] = "completed";
@@ -105,6 +107,7 @@ export async function runBench(input: BenchInput): Promise<BenchReport> {
         topology = t;
         sampler = startMemorySampler(docker, t.labelFilter, { name: containerRole });
       },
+      onTrialStep: (k, step, t) => { (steps[k] ??= {})[step] = t; },
       progress,
     });
     memory = (await sampler?.stop()) ?? memory;
@@ -124,7 +127,7 @@ export async function runBench(input: BenchInput): Promise<BenchReport> {
     error = err instanceof HarnessError ? { code: err.code, message: err.message } : { code: "E_INTERNAL", message: String((err as Error)?.stack ?? err) };
   }
 
-  const timings = trialTimings(run?.trials ?? []);
+  const timings = trialTimings(run?.trials ?? [], steps);
   const t = summarizeTimings(timings);
   const figures = {
     topologyUpMs: {

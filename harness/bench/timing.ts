@@ -1,47 +1,49 @@
 /**
- * Where a trial's wall time goes, from the runner's own history entries (no extra instrumentation):
+ * Where a trial's wall time goes, from the runner's history entries (`steady`, the fault with its
+ * `offsetMs`) and its `onTrialStep` hook (`observed`, `converge`, `done`), all on the trial's axis:
  *
- *   steady ─ steadyWait ─┬─ offset ─ inject ─ toNewScheduler ─ podTail ─ observeRest ─ converge ─ end
- *                        (the random phase offset: `fault.detail.offsetMs`)
+ *   steady ─ steadyWait ─ offset ─ fault ─ toNewScheduler ─ podTail ─ observeRest ─ observed
+ *          ─ evaluate ─ converge ─ converge work ─ done
  *
- * - steadyWait: the `steady` phase entry → the offset's start (healthy baseline, workload Running);
- * - toNewScheduler: `timeToNewSchedulerMs` (the failover itself, the figure a trial exists to measure);
+ * - steadyWait: the `steady` entry → the offset's start (healthy baseline, workload pods Running);
+ * - offsetMs: the random phase offset before the fault (uniform in the renewal period);
+ * - toNewScheduler: `timeToNewSchedulerMs`: the failover itself, what a trial exists to measure;
  * - podTail: pods still coming up after the new scheduler (`podRecoveryMs` − `timeToNewSchedulerMs`);
- * - observeRest: recovery (as the measures see it) → the `converge` phase entry: the runner's 100 ms
- *   poll, its live-state lag behind the history, the evaluation;
- * - converge: the `converge` entry → the trial's end. The runner converges only between trials, so a
- *   trial ends where the next one's origin is; the last trial ends at its `converge` entry.
+ * - observeRest: recovery as the measures see it → the observe loop's end: the loop's 100 ms poll
+ *   and its live state's view of "recovered" (which also waits for the outage pod);
+ * - evaluateMs: observe loop end → the `converge` entry (a late heal, the checks' evaluation);
+ * - convergeMs: `converge` → `done`: restarting what the fault killed, deleting the outage pod. The
+ *   runner converges only between trials, so the last trial's is empty (`fullCycle` false).
  *
  * The parts add up to `wallMs`; `overheadMs` = `wallMs` − `timeToNewSchedulerMs` (issue 6).
  */
 import { mean } from "simple-statistics";
 import { ofKind } from "../history/history.js";
 import { summarizeValues, type SummaryStats, type TrialResult } from "../report/result.js";
+import type { TrialStep } from "../scenario/run-scenario.js";
 
-export const BREAKDOWN_PARTS = ["steadyWaitMs", "offsetMs", "toNewSchedulerMs", "podTailMs", "observeRestMs", "convergeMs"] as const;
+export const BREAKDOWN_PARTS = ["steadyWaitMs", "offsetMs", "toNewSchedulerMs", "podTailMs", "observeRestMs", "evaluateMs", "convergeMs"] as const;
 export type BreakdownPart = (typeof BREAKDOWN_PARTS)[number];
 
 export interface TrialTiming {
   index: number;
-  /** `steady` entry → the trial's end; null when the trial has no `steady` or no end (cut short). */
+  /** `steady` entry → `done`; null when the trial has no `steady` or never got to `done` (cut short). */
   wallMs: number | null;
-  /** Ended by the next trial's origin, i.e. includes the between-trial converge work. */
+  /** Followed by another trial, so its converge did the between-trial work. */
   fullCycle: boolean;
   timeToNewSchedulerMs: number | null;
   overheadMs: number | null;
   breakdown: Record<BreakdownPart, number | null>;
 }
 
-type TrialInput = Pick<TrialResult, "index" | "originEpochMs" | "measures" | "history">;
+type TrialInput = Pick<TrialResult, "index" | "measures" | "history">;
+/** The runner's `onTrialStep` times of one trial. */
+export type TrialSteps = Partial<Record<TrialStep, number>>;
 
-const phaseT = (t: TrialInput, name: string): number | undefined => ofKind(t.history, "phase").find((p) => p.name === name)?.t;
-
-/** One trial's timing; `next` is the trial that followed it on the same topology, if any. */
-export function trialTiming(trial: TrialInput, next?: Pick<TrialResult, "originEpochMs">): TrialTiming {
-  const steadyT = phaseT(trial, "steady");
-  const convergeT = phaseT(trial, "converge");
-  // Both origins are performance.timeOrigin + performance.now(): their difference is monotonic time.
-  const endT = next ? next.originEpochMs - trial.originEpochMs : convergeT;
+/** One trial's timing; `fullCycle`: another trial followed it on the same topology. */
+export function trialTiming(trial: TrialInput, steps: TrialSteps, fullCycle: boolean): TrialTiming {
+  const steadyT = ofKind(trial.history, "phase").find((p) => p.name === "steady")?.t;
+  const { observed: observedT, converge: convergeT, done: endT } = steps;
   const wallMs = steadyT !== undefined && endT !== undefined ? endT - steadyT : null;
   const m = trial.measures;
   const ttns = m.timeToNewSchedulerMs;
@@ -53,7 +55,7 @@ export function trialTiming(trial: TrialInput, next?: Pick<TrialResult, "originE
   return {
     index: trial.index,
     wallMs,
-    fullCycle: next !== undefined,
+    fullCycle,
     timeToNewSchedulerMs: ttns,
     overheadMs: wallMs !== null && ttns !== null ? wallMs - ttns : null,
     breakdown: {
@@ -61,14 +63,16 @@ export function trialTiming(trial: TrialInput, next?: Pick<TrialResult, "originE
       offsetMs: offset,
       toNewSchedulerMs: ttns,
       podTailMs: podTail,
-      observeRestMs: recoveredT !== null && convergeT !== undefined ? convergeT - recoveredT : null,
+      observeRestMs: recoveredT !== null && observedT !== undefined ? observedT - recoveredT : null,
+      evaluateMs: observedT !== undefined && convergeT !== undefined ? convergeT - observedT : null,
       convergeMs: convergeT !== undefined && endT !== undefined ? endT - convergeT : null,
     },
   };
 }
 
-export function trialTimings(trials: readonly TrialInput[]): TrialTiming[] {
-  return trials.map((t, i) => trialTiming(t, trials[i + 1]));
+/** `steps[trial index]`: the runner's `onTrialStep` times. */
+export function trialTimings(trials: readonly TrialInput[], steps: Readonly<Record<number, TrialSteps>>): TrialTiming[] {
+  return trials.map((t, i) => trialTiming(t, steps[t.index] ?? {}, i + 1 < trials.length));
 }
 
 export interface TimingSummary {

@@ -72,7 +72,14 @@ export interface RunOptions {
   intervalMs?: number;
   /** Workload pods that must stay Running across the fault. */
   steadyPods?: number;
+  /**
+   * Timing hook (the bench, harness/bench/timing.ts): a trial's runner steps that leave no history
+   * entry, on its axis (ms since its origin): the observe loop ended, converge began, the trial ended.
+   */
+  onTrialStep?: (trial: number, step: TrialStep, t: number) => void;
 }
+
+export type TrialStep = "observed" | "converge" | "done";
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -154,6 +161,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         h.recordNow({ kind: "note", text: `no steady state within ${steadyBudget} ms: ${live.whyUnhealthy(leaderKey, steadyPods)}; fault not injected` });
         progress(`${tag}: no healthy baseline (${live.whyUnhealthy(leaderKey, steadyPods)}); verdict unknown`);
         trials.push(trialResult(k, h, evaluateTrial({ originEpochMs: h.originEpochMs, entries: h.entries() }, checks, { model: window ?? undefined, logsWatched: true })));
+        opts.onTrialStep?.(k, "done", h.now());
         continue;
       }
 
@@ -207,6 +215,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         }
         await sleep(100, signal);
       }
+      opts.onTrialStep?.(k, "observed", h.now());
       if (!healed) {
         await fault.heal();
         h.recordNow({ kind: "fault", name: def.fault.kind, action: "heal", targets: fault.targets.map((t) => t.node) });
@@ -224,11 +233,12 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       progress(`${tag}: ${evaluation.verdict.toUpperCase()} — time to new scheduler ${fmtS(m.timeToNewSchedulerMs)}, pod recovery ${fmtS(m.podRecoveryMs)}, dual ${fmtS(m.dualSchedulerMs)}, declines ${m.incompatibleOfferDeclines ?? "—"}`);
 
       // converge: bring back what the fault killed, and drop the outage pod, before the next trial.
-      h.recordNow({ kind: "phase", name: "converge" });
+      opts.onTrialStep?.(k, "converge", h.recordNow({ kind: "phase", name: "converge" }));
       if (k + 1 < opts.repeat) {
         if (def.fault.kind === "kill-container") for (const t of fault.targets) await topology.start(t.container).catch(() => {});
         await deleteWorkloadPod(topology.targets.apiUrl, outagePod, sink, signal);
       }
+      opts.onTrialStep?.(k, "done", h.now());
       history = undefined;
     }
   } catch (err) {
