@@ -76,6 +76,18 @@ const CASES: Case[] = [
     mayFail: [],
     mustCompare: ["timeToNewSchedulerMs", "phases.newLeaderElectedMs", "phases.schedulerStartedMs", "phases.frameworkReregisteredMs"],
   },
+  {
+    // Hot standby: the standby --ha scheduler wins the election key after it expires and re-registers
+    // the same framework (issue 4, test c). No podmaster elects the scheduler, so there is no
+    // podmaster phase; the lease is the --ha election key.
+    scenario: "hot-standby-kill-leader",
+    present: ["leaseExpiredMs", "newLeaderElectedMs", "frameworkReregisteredMs", "firstPodRunningMs"],
+    // The standby scheduler process is up all along (healthz answers on standbys too, §3.10).
+    absent: ["schedulerStartedMs"],
+    declines: "none",
+    mayFail: [],
+    mustCompare: ["timeToNewSchedulerMs", "phases.newLeaderElectedMs", "phases.frameworkReregisteredMs", "phases.firstPodRunningMs"],
+  },
 ];
 
 let out: string;
