@@ -71,10 +71,13 @@ describe("§6 windows against the reference's worked figures", () => {
   });
 
   it("kubelet crash-loop backoff and restart counts", () => {
-    expect([1, 2, 3, 6, 7].map(crashLoopBackoffMs)).toEqual([10_000, 20_000, 40_000, 300_000, 300_000]);
+    expect([1, 2, 3, 6, 7].map((n) => crashLoopBackoffMs(n))).toEqual([10_000, 20_000, 40_000, 300_000, 300_000]);
     expect(restartsWithin(0)).toBe(1);
     expect(restartsWithin(9_999)).toBe(1);
     expect(restartsWithin(10_000)).toBe(2);
+    // The initial backoff is the kubelet's --sync-frequency (§2.4): with Y = 1 s, 1 + 2 + 4 s fit in 7 s.
+    expect(crashLoopBackoffMs(3, 1_000)).toBe(4_000);
+    expect(restartsWithin(7_000, 1_000)).toBe(4);
   });
 
   it("pod recovery bound adds first offer and pod start", () => {

@@ -183,15 +183,18 @@ export function coldSchedulerRestartWindow(
   const e = resolveEnv(env);
   const terms: Record<string, Term> = { restart: uniform("kubelet restart on first crash ∈ [0, Y)", 0, Y * 1000) };
   if (priorCrashes > 0) {
-    const b = crashLoopBackoffMs(priorCrashes);
+    const b = crashLoopBackoffMs(priorCrashes, Y * 1000);
     terms.backoff = term(`crash-loop backoff after ${priorCrashes} earlier crash(es)`, b, b, b);
   }
   return window("cold-scheduler-restart", { ...terms, ...envTerms(e, true) });
 }
 
-/** Kubelet crash-loop backoff before restart number `n + 1` (n earlier crashes): 10·2^(n−1) s, ≤ 300 s. */
-export function crashLoopBackoffMs(n: number): number {
-  return n <= 0 ? 0 : Math.min(300_000, 10_000 * 2 ** (n - 1));
+/**
+ * Kubelet crash-loop backoff before restart number `n + 1` (n earlier crashes): Y·2^(n−1), ≤ 300 s,
+ * where the initial backoff Y is the kubelet's `--sync-frequency` (§2.4; 10 s by default).
+ */
+export function crashLoopBackoffMs(n: number, initialMs = 10_000): number {
+  return n <= 0 ? 0 : Math.min(300_000, initialMs * 2 ** (n - 1));
 }
 
 /** §6.2: the `--ha` leader process (or its host) dies, or is USR1'd; a hot standby wins the election. */
@@ -278,7 +281,7 @@ export function partitionEtcdWindow(
   if (mode === "cold-standby") {
     const F = { ...DEFAULT_COLD_TIMERS, ...timers.cold }.fileCheckSecs;
     const span = partitionMs + F * 1000 + 2000;
-    const restarts = restartsWithin(span);
+    const restarts = restartsWithin(span, { ...DEFAULT_COLD_TIMERS, ...timers.cold }.syncSecs * 1000);
     handovers = 1 + 2 * restarts;
     restartsTerm = term(`kubelet restarts within partition + F + 2 s (${span} ms), each side`, restarts, restarts, restarts);
   }
@@ -296,12 +299,12 @@ export function partitionEtcdWindow(
 }
 
 /** How many kubelet restarts of a crash-looping container can happen within `spanMs` (first one immediate). */
-export function restartsWithin(spanMs: number): number {
+export function restartsWithin(spanMs: number, initialBackoffMs = 10_000): number {
   let n = 0;
   let elapsed = 0;
   while (elapsed <= spanMs && n < 1000) {
     n += 1;
-    elapsed += crashLoopBackoffMs(n);
+    elapsed += crashLoopBackoffMs(n, initialBackoffMs);
   }
   return n;
 }
