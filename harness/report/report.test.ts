@@ -64,6 +64,19 @@ describe("renderers", () => {
     expect(md).toContain("| R | 10.00 s | 22.50 s | 30.00 s |");
   });
 
+  it("summary.md says how to rerun: profile, seed, overrides, timers, and each fault's resolved target", () => {
+    const withSettings = run([cleanColdFailover()], {
+      topology: { spec: { mode: "cold-standby", podmaster: { ttlSecs: 6, sleepMs: 1000 }, kubelet: { fileCheckFrequencyMs: 1000, syncFrequencyMs: 1000 } }, profile: "fast", seed: 7, sets: ["ttl-secs=6"] },
+    });
+    withSettings.trials[0]!.history = [
+      ...withSettings.trials[0]!.history,
+      { t: 5, kind: "fault", name: "kill-container", action: "inject", targets: ["master-1"], detail: { description: "SIGKILL the scheduler-leader container", offsetMs: 1234, resolved: [{ node: "master-1", container: "c", how: "active framework pid x" }] } },
+    ];
+    const md = renderSummaryMd(withSettings);
+    expect(md).toContain("Settings: mode cold-standby, profile fast, seed 7; podmaster ttl 6 s, sleep 1 s; kubelet file-check 1 s, sync 1 s; --set `ttl-secs=6`.");
+    expect(md).toContain("- trial 0: SIGKILL the scheduler-leader container → master-1 (active framework pid x), fired 1.23 s into the renewal period");
+  });
+
   it("junit.xml is well-formed, one testcase per check per trial, failures carry the message", () => {
     const weird = run([cleanColdFailover()]);
     weird.trials[0]!.checks.push({ name: "odd <name> & \"quotes\"", verdict: "fail", message: "bad \u0001 <x> & 'y' ]]>", details: { s: "</failure>" } });

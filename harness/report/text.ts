@@ -49,6 +49,7 @@ export function renderSummaryMd(r: RunResult): string {
     `Run \`${r.runId}\`, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ""}, ${r.trials.length} trial(s), status ${r.status}.`,
   ];
   if (r.error) out.push("", `**Harness error** \`${r.error.code}\`: ${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ""}`);
+  out.push(...settingsLines(r.topology), ...faultLines(r.trials));
   out.push("", "## Trials", "", `| trial | verdict | ${TRIAL_COLUMNS.join(" | ")} |`, `| --- | --- |${TRIAL_COLUMNS.map(() => " ---: |").join("")}`);
   for (const t of r.trials) {
     out.push(`| ${t.index} | ${t.verdict} | ${TRIAL_COLUMNS.map((n) => formatMeasure(n, measureValue(t.measures, n))).join(" | ")} |`);
@@ -63,6 +64,34 @@ export function renderSummaryMd(r: RunResult): string {
   if (r.model) out.push("", "## Model window", "", ...modelLines(r.model));
   return out.join("\n") + "\n";
 }
+
+/** What a rerun needs: profile, seed, overrides, and the timers the model depends on (when the runner recorded them). */
+function settingsLines(topology: unknown): string[] {
+  const t = topology as { spec?: { mode?: string; podmaster?: { ttlSecs?: number; sleepMs?: number }; kubelet?: { fileCheckFrequencyMs?: number; syncFrequencyMs?: number } }; profile?: string; seed?: number; sets?: string[]; scenarioOverrides?: string[] } | null;
+  if (!t || typeof t !== "object" || !t.spec) return [];
+  const sp = t.spec;
+  const sets = [...(t.scenarioOverrides ?? []), ...(t.sets ?? [])];
+  return [
+    "",
+    `Settings: mode ${sp.mode}, profile ${t.profile ?? "?"}, seed ${t.seed ?? "?"}; podmaster ttl ${sp.podmaster?.ttlSecs} s, sleep ${(sp.podmaster?.sleepMs ?? 0) / 1000} s; kubelet file-check ${(sp.kubelet?.fileCheckFrequencyMs ?? 0) / 1000} s, sync ${(sp.kubelet?.syncFrequencyMs ?? 0) / 1000} s${sets.length ? `; --set ${sets.map((x) => `\`${x}\``).join(" ")}` : ""}.`,
+  ];
+}
+
+/** Each trial's fault as fired: what, on which node, how the target was resolved, and the phase offset. */
+function faultLines(trials: RunResult["trials"]): string[] {
+  const lines = trials.flatMap((t) =>
+    t.history
+      .filter((e) => e.kind === "fault" && e.action === "inject")
+      .map((e) => {
+        const f = e as { t: number; detail?: { description?: string; offsetMs?: number; resolved?: { node: string; how: string }[] } };
+        const who = (f.detail?.resolved ?? []).map((x) => `${x.node} (${mdCell(x.how)})`).join(", ") || "—";
+        return `- trial ${t.index}: ${f.detail?.description ?? "fault"} → ${who}, fired ${formatMs(f.detail?.offsetMs)} into the renewal period`;
+      }),
+  );
+  return lines.length ? ["", "## Faults", "", ...lines] : [];
+}
+
+const formatMs = (ms: number | undefined) => (ms === undefined ? "?" : `${(ms / 1000).toFixed(2)} s`);
 
 /** XML 1.0 text/attribute escaping; drops characters XML cannot carry (control chars, lone surrogates). */
 export function xmlEscape(text: string): string {
