@@ -11,6 +11,7 @@
  * A pid that was reused by an unrelated process keeps its resources until that process ends: the
  * safe side of the race.
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import { dockerError } from "./client.js";
@@ -99,12 +100,29 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
   return { removed, failed };
 }
 
-/** True when a process with this pid exists on this host (EPERM: it exists, owned by someone else). */
+/**
+ * True when a process with this pid is running on this host (EPERM: it exists, owned by someone
+ * else). A zombie is dead: a SIGKILLed harness stays one until its new parent reaps it, and where
+ * PID 1 is no reaping init (many containers) that is never, so `kill(pid, 0)` alone would keep its
+ * leftovers forever.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+  return !isZombie(pid);
+}
+
+/** `/proc/<pid>/stat` state `Z` (Linux; elsewhere no /proc, so never a zombie). */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  // "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses, the state follows the last ")".
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
 }
