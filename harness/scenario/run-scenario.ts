@@ -249,11 +249,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       status = "failed";
       error = err instanceof HarnessError ? { code: err.code, message: err.message, hint: err.hint } : { code: "E_INTERNAL", message: String((err as Error)?.stack ?? err) };
     }
-    // A trial cut short still goes into the report, with what was seen: its verdict is unknown at best.
+    // A trial cut short still goes into the report, with what was seen and each check's result on
+    // it; its verdict is unknown: checks judged on a truncated observation "fail" for lack of time
+    // (no new scheduler within the 50 ms observed), which is no finding about the system.
     if (history) {
       history.recordNow({ kind: "note", text: `trial cut short: ${error.message}` });
       const ev = evaluateTrial({ originEpochMs: history.originEpochMs, entries: history.entries() }, checks, { model: window ?? undefined, logsWatched: true });
-      trials.push(trialResult(trials.length, history, { ...ev, verdict: ev.verdict === "fail" ? "fail" : "unknown" }));
+      trials.push(trialResult(trials.length, history, { ...ev, verdict: "unknown" }));
     }
   } finally {
     for (const f of healers) await f.heal().catch(() => {});
