@@ -14,3 +14,4 @@ export {
 } from "./validation/index.js";
 export { getDocker, LABELS } from "./docker/index.js";
 export type { RunResult } from "./report/result.js";
+export { benchCli } from "./bench/index.js";

@@ -1,7 +1,5 @@
 /** Entry point of `npm run bench`: the harness's bench, given the kill-leader scenario of this catalogue. */
-// TODO(layer): switch to harness/index.js once it exports benchCli.
-// eslint-disable-next-line no-restricted-imports
-import { benchCli } from "../harness/bench/index.js";
+import { benchCli } from "../harness/index.js";
 import { scenarios } from "./index.js";
 
 const killLeader = scenarios.find((s) => s.name === "kill-leader");
