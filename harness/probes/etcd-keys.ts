@@ -12,10 +12,16 @@ interface V2Answer { action?: string; node?: V2Node; errorCode?: number; index?:
 
 export function etcdKeysProbe(targets: ProbeTargets, keys: readonly string[]): Probe {
   const filter = new ChangeFilter();
-  let epoch = 0;
+  // A resync aborts every in-flight long-poll, so the current values are re-read at once (a watch
+  // may otherwise sit for seconds, and a new trial would start without the leader key in its history).
+  let epoch = new AbortController();
   return {
     name: "etcd-keys",
-    resync: () => { filter.clear(); epoch++; },
+    resync: () => {
+      filter.clear();
+      epoch.abort();
+      epoch = new AbortController();
+    },
     async run(sink: Sink, signal: AbortSignal) {
       await Promise.all(keys.map((key) => watchKey(key, sink, signal)));
     },
@@ -41,16 +47,17 @@ export function etcdKeysProbe(targets: ProbeTargets, keys: readonly string[]): P
     };
     while (!signal.aborted) {
       const base = targets.etcdUrls[member % targets.etcdUrls.length]!;
+      const mine = epoch.signal;
+      const local = AbortSignal.any([signal, mine]);
       try {
-        const { answer, etcdIndex } = await call(`${base}/v2/keys${key}`, signal, 1_000);
+        const { answer, etcdIndex } = await call(`${base}/v2/keys${key}`, local, 1_000);
         if (answer.errorCode !== undefined && answer.errorCode !== 100) throw new Error(`etcd error ${answer.errorCode}`);
         emit(answer.errorCode === 100 ? undefined : answer.node);
         let waitIndex = (answer.errorCode === 100 ? (answer.index ?? etcdIndex) : etcdIndex) + 1;
-        const myEpoch = epoch;
-        // Long-poll; bounded so a resync or a silent partition is noticed within seconds.
-        while (!signal.aborted && myEpoch === epoch) {
-          const w = await call(`${base}/v2/keys${key}?wait=true&waitIndex=${waitIndex}`, signal, 5_000).catch((err: unknown) => {
-            if ((err as Error).name === "TimeoutError" || /timeout/i.test(String(err))) return null;
+        // Long-poll; bounded so a silent partition is noticed within seconds.
+        while (!local.aborted) {
+          const w = await call(`${base}/v2/keys${key}?wait=true&waitIndex=${waitIndex}`, local, 5_000).catch((err: unknown) => {
+            if (!local.aborted && ((err as Error).name === "TimeoutError" || /timeout/i.test(String(err)))) return null;
             throw err;
           });
           if (w === null) break; // nothing changed for 5 s: re-GET (cheap) and keep watching
@@ -62,6 +69,7 @@ export function etcdKeysProbe(targets: ProbeTargets, keys: readonly string[]): P
         }
       } catch {
         if (signal.aborted) return;
+        if (mine.aborted) continue; // resync: read again from the same member
         member++;
         await new Promise((r) => setTimeout(r, Math.min(targets.intervalMs, 100)));
       }

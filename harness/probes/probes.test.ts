@@ -51,6 +51,27 @@ describe("etcdKeysProbe against a real etcd", () => {
   });
 });
 
+describe("etcdKeysProbe resync", () => {
+  let etcd: LocalEtcd;
+  beforeAll(async () => { etcd = await startLocalEtcd(); });
+  afterAll(async () => { await etcd?.stop(); });
+
+  it("re-records the current value at once after a resync, without waiting for the long-poll", async () => {
+    await fetch(`${etcd.url}/v2/keys/controller`, { method: "PUT", body: new URLSearchParams("value=10.0.0.4"), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const probe = etcdKeysProbe(base({ etcdUrls: [etcd.url] }), ["/controller"]);
+    let resyncedAt = 0;
+    const seen = await collect(probe, async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      resyncedAt = performance.now();
+      probe.resync();
+      await new Promise((r) => setTimeout(r, 500));
+    });
+    const records = seen.filter((p) => p.kind === "etcd-key");
+    expect(records.map((p) => (p as { value: string }).value)).toEqual(["10.0.0.4", "10.0.0.4"]);
+    expect(resyncedAt).toBeGreaterThan(0);
+  });
+});
+
 describe("mesosProbe", () => {
   it("records framework changes (failover: new pid, reregistered_time) and metric changes only", async () => {
     let fw = { id: "fw-1", name: "Kubernetes", active: true, pid: "scheduler(1)@10.0.0.3:4000", registered_time: 100 } as Record<string, unknown>;
@@ -139,3 +160,28 @@ describe("podsProbe", () => {
     }
   });
 });
+
+describe("podsProbe under a hung upstream", () => {
+  it("keeps polling while one request hangs, and an old answer does not overwrite a newer one", async () => {
+    let n = 0;
+    const srv = http.createServer((_req, res) => {
+      const mine = ++n;
+      const body = JSON.stringify({ items: [{ metadata: { name: "p", namespace: "default", uid: "u" }, status: { phase: mine === 1 ? "Pending" : "Running" } }] });
+      // The first request hangs 1.2 s (nginx waiting on a frozen apiserver); the others answer at once.
+      setTimeout(() => res.writeHead(200).end(body), mine === 1 ? 1_200 : 0);
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const seen = await collect(podsProbe(base({ apiUrl: url })), () => new Promise((r) => setTimeout(r, 1_600)));
+      const reqs = seen.filter((p) => p.kind === "api-request");
+      expect(reqs.length).toBeGreaterThan(15); // ~1 per 50 ms, not blocked behind the hung one
+      expect(reqs.some((r) => r.latencyMs >= 1_100)).toBe(true);
+      expect(seen.filter((p) => p.kind === "pod").map((p) => (p as { phase: string }).phase)).toEqual(["Running"]);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
