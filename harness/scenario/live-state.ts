@@ -47,6 +47,11 @@ export class LiveState {
     return undefined;
   }
 
+  /** How many master nodes' schedulers answer /healthz. */
+  schedulersUp(): number {
+    return [...this.#health.values()].filter(Boolean).length;
+  }
+
   podRunning(name: string, namespace = "default"): boolean {
     const p = this.#pods.get(`${namespace}/${name}`);
     return !!p && !p.deleted && p.phase === "Running";

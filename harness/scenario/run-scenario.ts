@@ -113,9 +113,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 
   let history: History | undefined;
   const live = new LiveState();
+  /** What the current trial's history has seen (so steady state is judged on the trial's own record). */
+  const seenThisTrial = new Set<string>();
   const sink = (p: EntryPayload) => {
     live.observe(p);
-    history?.recordNow(p);
+    if (!history) return;
+    history.recordNow(p);
+    seenThisTrial.add(p.kind === "etcd-key" ? `etcd-key:${p.key}` : p.kind);
   };
 
   const probeAbort = new AbortController();
@@ -147,6 +151,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 
     for (let k = 0; k < opts.repeat; k++) {
       history = History.start();
+      seenThisTrial.clear();
       for (const p of probes) p.resync();
       const h = history;
       const tag = `trial ${k + 1}/${opts.repeat}`;
@@ -156,10 +161,23 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       progress(`${tag}: waiting for steady state`);
       for (const name of steadyPods) if (!live.podRunning(name)) await createWorkloadPod(topology.targets.apiUrl, name, sink, { signal });
       const steadyBudget = steadyBudgetMs(spec);
-      const steady = await until(() => live.healthy(leaderKey) && steadyPods.every((n) => live.podRunning(n)), steadyBudget, signal);
+      // Steady: healthy as the probes see it now, recorded in this trial's own history, every workload
+      // pod Running, and in cold standby exactly one scheduler process up (a restarted node may run a
+      // stale scheduler from its old manifest until its podmaster deletes it).
+      const steady = await until(
+        () =>
+          seenThisTrial.has(`etcd-key:${leaderKey}`) &&
+          seenThisTrial.has("framework") &&
+          live.healthy(leaderKey) &&
+          (spec.mode === "hot-standby" || live.schedulersUp() === 1) &&
+          steadyPods.every((n) => live.podRunning(n)),
+        steadyBudget,
+        signal,
+      );
       if (!steady) {
-        h.recordNow({ kind: "note", text: `no steady state within ${steadyBudget} ms: ${live.whyUnhealthy(leaderKey, steadyPods)}; fault not injected` });
-        progress(`${tag}: no healthy baseline (${live.whyUnhealthy(leaderKey, steadyPods)}); verdict unknown`);
+        const why = [live.whyUnhealthy(leaderKey, steadyPods), spec.mode === "hot-standby" || live.schedulersUp() === 1 ? "" : `${live.schedulersUp()} schedulers up`].filter(Boolean).join("; ") || "not seen in this trial's history yet";
+        h.recordNow({ kind: "note", text: `no steady state within ${steadyBudget} ms: ${why}; fault not injected` });
+        progress(`${tag}: no healthy baseline (${why}); verdict unknown`);
         trials.push(trialResult(k, h, evaluateTrial({ originEpochMs: h.originEpochMs, entries: h.entries() }, checks, { model: window ?? undefined, logsWatched: true })));
         opts.onTrialStep?.(k, "done", h.now());
         continue;
@@ -235,7 +253,16 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       // converge: bring back what the fault killed, and drop the outage pod, before the next trial.
       opts.onTrialStep?.(k, "converge", h.recordNow({ kind: "phase", name: "converge" }));
       if (k + 1 < opts.repeat) {
-        if (def.fault.kind === "kill-container") for (const t of fault.targets) await topology.start(t.container).catch(() => {});
+        if (def.fault.kind === "kill-container") {
+          for (const t of fault.targets) await topology.start(t.container).catch(() => {});
+          // A restarted master still has its old scheduler manifest: its kubelet starts that scheduler
+          // at once, and it runs until the node's podmaster sees another master and deletes the
+          // manifest and the kubelet notices (≤ S + F + 2 s grace, §6.1). Let that settle outside
+          // the next trial.
+          const settleMs = spec.podmaster.sleepMs + spec.kubelet.fileCheckFrequencyMs + spec.kubelet.syncFrequencyMs + 2_000;
+          progress(`${tag}: restarted ${fault.targets.map((t) => t.node).join(", ")}; settling ${fmtS(settleMs)}`);
+          await sleep(settleMs, signal);
+        }
         await deleteWorkloadPod(topology.targets.apiUrl, outagePod, sink, signal);
       }
       opts.onTrialStep?.(k, "done", h.now());
