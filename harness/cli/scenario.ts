@@ -172,5 +172,9 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
     await teardown.dispose().catch((err: unknown) => process.stderr.write(`cleanup: ${formatError(err)}\n`));
     interrupts.uninstall();
   }
-  return controller.signal.aborted ? 130 : code;
+  const exitCode = controller.signal.aborted ? 130 : code;
+  // A kept topology's containers still have their logs followed: those streams would keep this
+  // process alive for ever (as in `topology up`). Everything is written: exit explicitly.
+  if (input.keep) process.exit(exitCode);
+  return exitCode;
 }
