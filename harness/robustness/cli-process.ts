@@ -1,0 +1,131 @@
+/**
+ * What the robustness tests (issue 6) need to drive the real CLIs as a user would: spawn
+ * `tsx <entry>` in its own process group (tsx runs the program in a node grandchild, so a signal for
+ * "the harness" must reach the whole group), follow its stderr for a progress line, signal it, await
+ * its exit; and look at what a run left in the engine, by its `k8sm-chaos.run-id` label only, so
+ * tests never touch another run's (or another person's) containers.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type Docker from "dockerode";
+import { forceRemove } from "../docker/containers.js";
+import { runLabelFilter } from "../docker/labels.js";
+import type { RunResult } from "../report/result.js";
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
+const TSX = path.join(PROJECT_ROOT, "node_modules/.bin/tsx");
+
+export interface CliExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** Everything written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stderr match of `pattern`; rejects when the process exits first or after `timeoutMs`. */
+  waitForStderr(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** The run id the CLI printed ("<scenario>: run <id>, ..."). */
+  runId(timeoutMs?: number): Promise<string>;
+  /** Signals the whole process group (tsx and the node program under it). */
+  signalGroup(signal: NodeJS.Signals): void;
+  readonly exited: Promise<CliExit>;
+}
+
+/** Spawns `tsx <entry> ...args` (entry relative to the project root) in a new process group. */
+export function spawnCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(TSX, [entry, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let out = "";
+  let err = "";
+  const waiters = new Set<() => void>();
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<CliExit>((resolve) => {
+    child.on("close", (code, signal) => {
+      for (const w of waiters) w();
+      resolve({ code, signal, stdout: out, stderr: err });
+    });
+  });
+  let closed = false;
+  void exited.then(() => (closed = true));
+
+  const waitForStderr = (pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`no stderr line matching ${pattern} within ${timeoutMs} ms; stderr so far:\n${err}`)), timeoutMs);
+      const check = (): void => {
+        const m = err.match(pattern);
+        if (m) finish(undefined, m);
+        else if (closed || child.exitCode !== null || child.signalCode !== null) finish(new Error(`the CLI exited before printing ${pattern}; stderr:\n${err}`));
+      };
+      const finish = (e?: Error, m?: RegExpMatchArray): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (e) reject(e);
+        else resolve(m!);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitForStderr,
+    runId: async (timeoutMs = 30_000) => (await waitForStderr(/: run (\d{8}-\d{6}-[0-9a-f]{4}),/, timeoutMs))[1]!,
+    signalGroup: (signal) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+      }
+    },
+    exited,
+  };
+}
+
+/** Runs a CLI to its end. */
+export function runCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliExit> {
+  return spawnCli(entry, args, env).exited;
+}
+
+export interface RunResources {
+  readonly containers: { readonly name: string; readonly state: string }[];
+  readonly networks: string[];
+}
+
+/** The containers (any state) and networks labelled with this run id. */
+export async function runResources(docker: Docker, runId: string): Promise<RunResources> {
+  const filters = { label: [runLabelFilter(runId)] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const networks = await docker.listNetworks({ filters });
+  return {
+    containers: containers.map((c) => ({ name: c.Names[0]?.replace(/^\//, "") ?? c.Id, state: c.State })).sort((a, b) => a.name.localeCompare(b.name)),
+    networks: networks.map((n) => n.Name).sort(),
+  };
+}
+
+/** Removes whatever this run id left (a test's own safety net; unpauses first). */
+export async function removeRun(docker: Docker, runId: string): Promise<void> {
+  const filters = { label: [runLabelFilter(runId)] };
+  for (const c of await docker.listContainers({ all: true, filters })) await forceRemove(docker, c.Id).catch(() => {});
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
+}
+
+/** `<out>/<scenario>/<runId>/result.json`, parsed. */
+export async function readResult(outDir: string, scenario: string, runId: string): Promise<RunResult> {
+  return JSON.parse(await readFile(path.join(outDir, scenario, runId, "result.json"), "utf8")) as RunResult;
+}
