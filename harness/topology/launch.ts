@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type Docker from "dockerode";
 import { request } from "undici";
 import { HarnessError, InputError, TopologyUnhealthyError } from "../errors.js";
+import { sleep } from "../async/sleep.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 import { getDocker } from "../docker/client.js";
 import { forceRemove, type ExecResult, type StartedContainer } from "../docker/containers.js";
@@ -170,6 +171,12 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
   const labels: Record<string, string> = options.keep ? { [KEEP_LABEL]: "true" } : {};
 
   const stack = new TeardownStack();
+  // A container that exits during the launch fails it at once, named, with its exit code and last
+  // log lines (rather than a health phase timing out a minute later without saying why).
+  const started: TopologyNode[] = [];
+  const launchDone = new AbortController();
+  const died = watchExits(started, launchDone.signal);
+  const launchSignal = signal ? AbortSignal.any([signal, died]) : died;
   try {
     const components = await probeComponents(docker, image, runId, labels);
     if (!components.controllerManager) {
@@ -204,10 +211,12 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
           stopTimeoutMs: 0,
           ...(options.logDir ? { logFile: join(options.logDir, `${name}.log`) } : {}),
         },
-        { signal },
+        { signal: launchSignal },
       );
       stack.defer(() => container.remove(), `remove container ${name}`);
-      return { kind, role, name, ip, container };
+      const node: TopologyNode = { kind, role, name, ip, container };
+      started.push(node);
+      return node;
     };
 
     const token = `k8sm-${runId}`;
@@ -220,7 +229,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     const mesosMaster = mesos ? await start("mesos-master", "mesos-master", addrs.mesosMaster, { image: image.mesosMaster, cmd: mesosMasterCommand(spec, addrs) }) : undefined;
 
     const etcdUrls = etcdServers(addrs).split(",");
-    await phase("etcd", healthBudgets(spec).etcd, signal, `etcd answers /health on ${etcdUrls.join(", ")}`, async ({ signal: s }) => {
+    await phase("etcd", healthBudgets(spec).etcd, launchSignal, `etcd answers /health on ${etcdUrls.join(", ")}`, async ({ signal: s }) => {
       for (const url of etcdUrls) if (!(await etcdHealthy(url, s))) return false;
       return true;
     });
@@ -228,7 +237,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     if (mesosMaster) {
       // Before the schedulers start: a failed first detector poll would cost them 30 s (§3.2).
       const url = `http://${mesosMaster.ip}:${PORTS.mesosMaster}`;
-      await phase("mesos-master", healthBudgets(spec).etcd, signal, `${url}/master/state.json answers`, async ({ signal: s }) => {
+      await phase("mesos-master", healthBudgets(spec).etcd, launchSignal, `${url}/master/state.json answers`, async ({ signal: s }) => {
         await mesosFrameworks(url, s);
         return true;
       }, [mesosMaster]);
@@ -270,14 +279,46 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     const all = [...etcd, ...(mesosMaster ? [mesosMaster] : []), ...masters, ...agents, nginx];
     const topology = makeTopology({ runId, spec, network: network.name, addrs, endpoints, components, all, docker, stack, etcd, mesosMaster, masters, agents, nginx });
 
-    await waitHealthy(topology, mesos, signal, progress);
+    await waitHealthy(topology, mesos, launchSignal, progress);
     return topology;
   } catch (err) {
     await stack.dispose().catch((teardownErr: unknown) => {
       process.stderr.write(`topology: teardown after a failed launch: ${(teardownErr as Error).message}\n`);
     });
     throw err;
+  } finally {
+    launchDone.abort();
   }
+}
+
+/**
+ * A signal that aborts, with a `TopologyUnhealthyError` naming the container, when one of `nodes`
+ * (a list that grows as the launch starts containers) is no longer running. Polls until `until` aborts.
+ */
+function watchExits(nodes: readonly TopologyNode[], until: AbortSignal): AbortSignal {
+  const died = new AbortController();
+  void (async () => {
+    while (!until.aborted) {
+      for (const n of [...nodes]) {
+        const state = await n.container.inspect().catch(() => undefined);
+        if (!state || state.running || until.aborted) continue;
+        // Give the log stream of the dead container a moment to deliver its last lines.
+        await waitFor(() => n.container.logTail(1).length > 0, { description: `${n.name} logs`, timeoutMs: 1_000, intervalMs: 50 }).catch(() => {});
+        const tail = n.container.logTail(15);
+        died.abort(
+          new TopologyUnhealthyError(
+            n.role,
+            `${n.name} (${n.role}, image ${n.container.image}) exited with code ${state.exitCode} during the launch` +
+              (tail.length ? `; last log lines:\n  ${tail.join("\n  ")}` : "; it logged nothing"),
+            "check the image (--set image.<part>) and the flags rendered for this part (--set)",
+          ),
+        );
+        return;
+      }
+      await sleep(250, until).catch(() => {});
+    }
+  })();
+  return died.signal;
 }
 
 /** The emulated commands the launch needs, by component. */
