@@ -14,7 +14,7 @@ import { request } from "undici";
 import { HarnessError, InputError, TopologyUnhealthyError } from "../errors.js";
 import { sleep } from "../async/sleep.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
-import { getDocker } from "../docker/client.js";
+import { dockerError, dockerStatus, getDocker } from "../docker/client.js";
 import { forceRemove, type ExecResult, type StartedContainer } from "../docker/containers.js";
 import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
 import { runLabels } from "../docker/labels.js";
@@ -24,7 +24,7 @@ import {
   DEFAULT_FIXTURES_DIR, etcdCommand, etcdServers, kubeletCommand, loadTemplates, mesosAgentCommand, mesosMasterCommand,
   NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
 } from "./render.js";
-import { validateTopologySpec, type TopologySpec } from "./spec.js";
+import { validateTopologySpec, type ImagesSpec, type TopologySpec } from "./spec.js";
 import { createSubnetNetwork, reconnectStatic, startStaticContainer } from "./static-ip.js";
 import { etcdHealthy, etcdKey, healthy, LEADER_KEYS, mesosFrameworks, type TopologyView } from "./status.js";
 
@@ -168,6 +168,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     mesosAgent: spec.images.mesosAgent ?? built!.k8sm,
     masterNode: spec.images.masterNode ?? built!.k8sm,
   };
+  await requireImages(docker, image, spec.images);
   const labels: Record<string, string> = options.keep ? { [KEEP_LABEL]: "true" } : {};
 
   const stack = new TeardownStack();
@@ -319,6 +320,26 @@ function watchExits(nodes: readonly TopologyNode[], until: AbortSignal): AbortSi
     }
   })();
   return died.signal;
+}
+
+/** Every image the launch needs is in the engine; a missing one is named with the parts that use it. */
+async function requireImages(docker: Docker, image: Readonly<Record<string, string>>, given: ImagesSpec): Promise<void> {
+  const partsOf: Record<string, string[]> = {};
+  for (const [part, img] of Object.entries(image)) (partsOf[img] ??= []).push(part);
+  for (const [img, parts] of Object.entries(partsOf)) {
+    try {
+      await docker.getImage(img).inspect();
+    } catch (err) {
+      if (dockerStatus(err) !== 404) throw dockerError("inspect image", img, err);
+      const set = parts.filter((p) => given[p as keyof ImagesSpec] !== undefined).map((p) => `image.${p}`);
+      throw new HarnessError(
+        "E_IMAGE_MISSING",
+        `image ${img} (for ${parts.join(", ")}) is not in the Docker engine`,
+        set.length ? `it comes from --set ${set.join(", ")}: build or tag that image, or drop the override` : "Run `npm run setup` to build the images.",
+        { cause: err },
+      );
+    }
+  }
 }
 
 /** The emulated commands the launch needs, by component. */
