@@ -169,7 +169,11 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
     code = controller.signal.aborted ? 130 : exitCodeFor(err);
   } finally {
     progress("cleaning up");
-    await teardown.dispose().catch((err: unknown) => process.stderr.write(`cleanup: ${formatError(err)}\n`));
+    await teardown.dispose().catch((err: unknown) => {
+      // Which steps failed and why (the teardown names them), and what to do: no stack trace.
+      const what = err instanceof AggregateError ? err.message : formatError(err);
+      process.stderr.write(`cleanup: ${what}\n  hint: what is left is labelled k8sm-chaos.run-id=${runId}; \`npm run reap\` removes it once the Docker engine answers\n`);
+    });
     interrupts.uninstall();
   }
   const exitCode = controller.signal.aborted ? 130 : code;
