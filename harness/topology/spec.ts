@@ -149,7 +149,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   masters: { kind: "int", min: 1, max: 9 },
   etcdMembers: { kind: "enum", values: [1, 3] },
   agents: { kind: "int", min: 1, max: 16 },
-  "podmaster.ttlSecs": { kind: "int", min: 1, max: 86_400 },
+  // At most an hour: every budget of a trial scales with it (steady state alone waits 2 × ttl).
+  "podmaster.ttlSecs": { kind: "int", min: 1, max: 3_600 },
   "podmaster.sleepMs": { kind: "int", min: 10, max: HOUR_MS },
   "podmaster.variant": { kind: "enum", values: PODMASTER_VARIANTS },
   "podmaster.etcdApi": { kind: "enum", values: ETCD_APIS },
@@ -300,8 +301,9 @@ const toInt = (key: string, raw: string): number => {
   return Number(raw);
 };
 const toNumber = (key: string, raw: string): number => {
+  // Decimal only: Number() would also take "0x10" or "0b1", which nobody means here.
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n)) throw new InputError(`--set ${key}: expected a number, got ${JSON.stringify(raw)}`);
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(raw) || !Number.isFinite(n)) throw new InputError(`--set ${key}: expected a decimal number, got ${JSON.stringify(raw)}`);
   return n;
 };
 const toDurationMs = (key: string, raw: string): number => {
