@@ -99,6 +99,8 @@ export async function parseScenarioArgs(argv: readonly string[], catalogue: read
   const spec = applySetOverrides(applySetOverrides(profileSpec(profile), scenario.topology), sets);
   const repeat = int("repeat", values.repeat, 1, 1, 1000);
   const seed = int("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 53 - 1);
+  // An empty --out would resolve to the current directory and scatter reports there.
+  if (values.out !== undefined && values.out.trim() === "") throw new InputError("--out must not be empty", "give a directory, e.g. --out reports/");
   const outDir = path.resolve(values.out ?? path.join(PROJECT_ROOT, "reports"));
   try {
     await mkdir(outDir, { recursive: true });
