@@ -8,6 +8,7 @@
  *
  * Bad input is reported with the valid values and exit 2 before any container starts.
  */
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -87,7 +88,20 @@ function parseTopologyArgs(argv: string[]): { command: "up"; up: UpInput } | { c
     if (!MODES.includes(values.mode as (typeof MODES)[number])) throw new InputError(`--mode ${JSON.stringify(values.mode)}: valid modes are ${MODES.join(", ")}`);
     sets.push(`mode=${values.mode}`);
   }
-  return { command: "up", up: { spec: applySetOverrides(profileSpec(profile as Profile), sets), logDir: values["log-dir"] } };
+  return { command: "up", up: { spec: applySetOverrides(profileSpec(profile as Profile), sets), logDir: writableDir("--log-dir", values["log-dir"]) } };
+}
+
+/** `dir` created if need be and writable, checked before any container starts (else the launch fails half-way). */
+function writableDir(option: string, dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  if (dir.trim() === "") throw new InputError(`${option} must not be empty`, USAGE);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new InputError(`${option} ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "choose a directory you can write to");
+  }
+  return dir;
 }
 
 async function up(input: UpInput): Promise<number> {
