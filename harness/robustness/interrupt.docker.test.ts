@@ -118,7 +118,17 @@ describe("Ctrl-C mid-trial", () => {
 });
 
 describe("SIGKILL mid-trial", () => {
-  it("leaves a paused container and the network; `npm run reap` removes all of it", async () => {
+  /** A scenario run that reaps at its start, then stops at once (its image is missing). */
+  const nextScenarioRun = async (): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    const next = spawnCli("scenarios/main.ts", ["baseline", "--profile", "fast", "--out", out, "--set", "image.masterNode=k8sm-harness/nope:1"]);
+    runs.push(await next.runId());
+    return next.exited;
+  };
+
+  it.each([
+    ["npm run reap", () => runCli("harness/cli/reap.ts", []), 0],
+    ["the next npm run scenario", nextScenarioRun, 2],
+  ] as const)("leaves a paused container and the network; %s removes all of it", async (_, cleaner, cleanerCode) => {
     const cli = spawnCli("scenarios/main.ts", ["pause-leader", "--profile", "fast", "--out", out]);
     const runId = await cli.runId();
     runs.push(runId);
@@ -131,8 +141,8 @@ describe("SIGKILL mid-trial", () => {
     expect(left.networks).toEqual([`k8sm-${runId}`]);
     expect(left.containers).toContainEqual({ name: `k8sm-${runId}-${node}`, state: "paused" });
 
-    const reaped = await runCli("harness/cli/reap.ts", []);
-    expect(reaped.code, reaped.stderr).toBe(0);
+    const reaped = await cleaner();
+    expect(reaped.code, reaped.stderr).toBe(cleanerCode);
     // Another harness run starting meanwhile may have reaped some of it first: what counts is that nothing is left.
     expect(await runResources(docker, runId)).toEqual({ containers: [], networks: [] });
     expect(reaped.stdout).not.toMatch(/could not remove/);
