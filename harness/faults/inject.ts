@@ -4,6 +4,7 @@
  * themselves after a duration (pause, partition) schedule their heal; the runner also heals
  * everything in its teardown, so Ctrl-C never leaves a paused container or an iptables rule behind.
  */
+import { HarnessError } from "../errors.js";
 import type { FaultSpec, FaultTarget } from "./types.js";
 
 export interface ResolvedTarget {
@@ -96,7 +97,13 @@ export async function inject(spec: FaultSpec, rt: FaultRuntime): Promise<ActiveF
       const rules = partitionRules(rt.etcdIps());
       const applied: string[][] = [];
       const heal = once(async () => {
-        for (const r of applied.reverse()) await rt.exec(t.container, ["iptables", "-D", ...r]);
+        const failed: string[] = [];
+        for (const r of applied.reverse()) {
+          const res = await rt.exec(t.container, ["iptables", "-D", ...r]);
+          if (res.exitCode !== 0) failed.push(`iptables -D ${r.join(" ")}: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
+        }
+        // A rule left in place would keep the node cut off into the next trial while the history says healed.
+        if (failed.length) throw new HarnessError("E_INTERNAL", `could not heal the etcd partition of ${t.container}: ${failed.join("; ")}`, "the container keeps the rules until it is removed: npm run reap");
       });
       try {
         for (const r of rules) {

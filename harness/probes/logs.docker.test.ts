@@ -25,13 +25,17 @@ describe("log and Docker-event probes against a real container", () => {
     await net?.remove();
   });
 
-  it("records the incompatible-offer line, sees the kill, and both probes end promptly on abort", async () => {
+  it("records the incompatible-offer line in every life of the container, once, sees pause/unpause, and ends promptly on abort", async () => {
     const seen: EntryPayload[] = [];
     const ac = new AbortController();
     const targets = { etcdUrls: [], apiUrl: "", mesosUrl: "", frameworkName: "Kubernetes", intervalMs: 100, masters: [{ name: "master-1", ip: "", container: c.name }] };
     const runs = [logsProbe(docker, targets).run((p) => seen.push(p), ac.signal), dockerEventsProbe(docker, runLabelFilter(runId)).run((p) => seen.push(p), ac.signal)];
     const until = async (f: () => boolean) => { for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 100)); };
     await until(() => seen.some((p) => p.kind === "log-match"));
+    // A killed and restarted container (the runner's converge step) is followed again, from its new life only.
+    await c.kill("SIGKILL");
+    await c.start();
+    await until(() => seen.filter((p) => p.kind === "log-match").length >= 2);
     await c.pause();
     await until(() => seen.some((p) => p.kind === "docker-event" && p.action === "pause"));
     await c.unpause();
@@ -40,7 +44,7 @@ describe("log and Docker-event probes against a real container", () => {
     await Promise.all(runs);
     expect(Date.now() - t0).toBeLessThan(2_000);
     const matches = seen.filter((p) => p.kind === "log-match");
-    expect(matches).toHaveLength(1);
+    expect(matches).toHaveLength(2);
     expect(matches[0]).toMatchObject({ container: c.name, pattern: "incompatible-offer" });
     expect(seen.filter((p) => p.kind === "docker-event").map((p) => (p as { action: string }).action)).toEqual(expect.arrayContaining(["pause", "unpause"]));
   });

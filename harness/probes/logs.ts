@@ -6,6 +6,7 @@
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import type Docker from "dockerode";
+import { sleep } from "../async/sleep.js";
 import type { Probe, ProbeTargets, Sink } from "./probe.js";
 
 export const LOG_PATTERNS: Readonly<Record<string, RegExp>> = {
@@ -17,31 +18,52 @@ export function logsProbe(docker: Docker, targets: ProbeTargets, patterns: Reado
     name: "logs",
     resync: () => {},
     async run(sink: Sink, signal: AbortSignal) {
-      const since = Math.floor(Date.now() / 1000);
+      const startSec = Date.now() / 1000;
       await Promise.all(targets.masters.map(async (m) => {
-        let stream: NodeJS.ReadableStream;
-        try {
-          stream = (await docker.getContainer(m.container).logs({ follow: true, stdout: true, stderr: true, since })) as NodeJS.ReadableStream;
-        } catch {
-          return; // the container is gone: nothing more to read
+        // Follow the container's log; when the stream ends (the container died, or was restarted by
+        // the runner's converge step), attach again from the last line seen, so no life is missed and
+        // no line is counted twice (Docker timestamps every line; `since` takes fractional seconds).
+        let lastStamp = "";
+        let since = startSec.toFixed(3);
+        while (!signal.aborted) {
+          try {
+            const stream = (await docker.getContainer(m.container).logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: since as unknown as number })) as NodeJS.ReadableStream;
+            for await (const line of followLines(docker, stream, signal)) {
+              const sp = line.indexOf(" ");
+              const stamp = line.slice(0, sp);
+              if (stamp <= lastStamp) continue; // already seen before the re-attach
+              lastStamp = stamp;
+              const text = line.slice(sp + 1);
+              for (const [pattern, re] of Object.entries(patterns)) {
+                if (re.test(text)) sink({ kind: "log-match", container: m.container, pattern, line: text.slice(0, 500) });
+              }
+            }
+            const t = Date.parse(lastStamp);
+            if (Number.isFinite(t)) since = (t / 1000).toFixed(3);
+          } catch { /* the container is gone or not started again yet */ }
+          await sleep(500, signal).catch(() => {});
         }
-        const lines = new PassThrough();
-        docker.modem.demuxStream(stream, lines, lines);
-        stream.on("end", () => lines.end());
-        stream.on("error", () => lines.end());
-        const rl = createInterface({ input: lines, crlfDelay: Infinity });
-        const onAbort = () => { rl.close(); (stream as unknown as { destroy?: () => void }).destroy?.(); lines.end(); };
-        if (signal.aborted) onAbort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        for await (const line of rl) {
-          for (const [pattern, re] of Object.entries(patterns)) {
-            if (re.test(line)) sink({ kind: "log-match", container: m.container, pattern, line: line.slice(0, 500) });
-          }
-        }
-        signal.removeEventListener("abort", onAbort);
       }));
     },
   };
+}
+
+/** The lines of a multiplexed Docker log stream, until it ends or `signal` aborts. */
+async function* followLines(docker: Docker, stream: NodeJS.ReadableStream, signal: AbortSignal): AsyncGenerator<string> {
+  const lines = new PassThrough();
+  docker.modem.demuxStream(stream, lines, lines);
+  stream.on("end", () => lines.end());
+  stream.on("error", () => lines.end());
+  const rl = createInterface({ input: lines, crlfDelay: Infinity });
+  // A destroyed HTTP stream does not always emit 'end': close the reader explicitly on abort.
+  const onAbort = () => { rl.close(); (stream as unknown as { destroy?: () => void }).destroy?.(); lines.end(); };
+  if (signal.aborted) onAbort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    yield* rl;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /** Docker events of this run's containers (die, kill, pause, unpause, start, restart...). */

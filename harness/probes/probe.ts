@@ -8,6 +8,7 @@
  * history begins with the full current state.
  */
 import { Agent, request } from "undici";
+import { sleep } from "../async/sleep.js";
 import type { EntryPayload } from "../history/types.js";
 
 export type Sink = (payload: EntryPayload) => void;
@@ -71,11 +72,8 @@ export async function everyInterval(intervalMs: number, signal: AbortSignal, tic
     } catch {
       if (signal.aborted) return;
     }
-    const wait = Math.max(0, intervalMs - (performance.now() - started));
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, wait);
-      signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-    });
+    // harness/async's sleep removes its abort listener when the timer fires (one per tick otherwise).
+    await sleep(Math.max(0, intervalMs - (performance.now() - started)), signal).catch(() => {});
   }
 }
 

@@ -35,7 +35,6 @@ import { LiveState } from "./live-state.js";
 import { checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
 import type { ScenarioDefinition } from "./types.js";
 import type Docker from "dockerode";
-import { setMaxListeners } from "node:events";
 
 /** What the runner needs from a running topology (adapted from harness/topology's StartedTopology). */
 export interface ScenarioTopology {
@@ -123,11 +122,11 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   };
 
   const probeAbort = new AbortController();
-  // Every concurrent probe request ties a timeout to these signals: many listeners is by design.
-  setMaxListeners(0, probeAbort.signal, signal);
   const probeRuns: Promise<void>[] = [];
   let topology: ScenarioTopology | undefined;
   const healers: ActiveFault[] = [];
+  /** Stops the current trial's outage-pod creation (it retries through the outage) and waits for it. */
+  let stopOutage = async (): Promise<void> => {};
 
   try {
     progress(`launching the ${spec.mode} topology (${spec.masters} masters, ${spec.agents} agents, ${spec.etcdMembers} etcd)`);
@@ -205,7 +204,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 
       // A pod created during the outage must run after it.
       const outagePod = `outage-${k + 1}`;
-      void createWorkloadPod(topology.targets.apiUrl, outagePod, sink, { signal, deadlineMs: observeBudgetMs(def, spec, window) });
+      const outageAbort = new AbortController();
+      const outageCreated = createWorkloadPod(topology.targets.apiUrl, outagePod, sink, { signal: AbortSignal.any([signal, outageAbort.signal]), deadlineMs: observeBudgetMs(def, spec, window) });
+      stopOutage = async () => { outageAbort.abort(); await outageCreated; };
 
       // observe
       h.recordNow({ kind: "phase", name: "observe" });
@@ -240,6 +241,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       }
       if (!recovered()) h.recordNow({ kind: "note", text: `not recovered within the observe budget of ${budget} ms` });
 
+      await stopOutage();
       // evaluate on what was seen up to here (converge actions below are not part of the trial).
       const evaluation = evaluateTrial({ originEpochMs: h.originEpochMs, entries: h.entries() }, checks, {
         model: window ?? undefined,
@@ -247,6 +249,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         logsWatched: true,
       });
       trials.push(trialResult(k, h, evaluation));
+      history = undefined; // recorded: an interruption from here on must not add this trial twice
       const m = evaluation.measures;
       progress(`${tag}: ${evaluation.verdict.toUpperCase()} — time to new scheduler ${fmtS(m.timeToNewSchedulerMs)}, pod recovery ${fmtS(m.podRecoveryMs)}, dual ${fmtS(m.dualSchedulerMs)}, declines ${m.incompatibleOfferDeclines ?? "—"}`);
 
@@ -266,7 +269,6 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         await deleteWorkloadPod(topology.targets.apiUrl, outagePod, sink, signal);
       }
       opts.onTrialStep?.(k, "done", h.now());
-      history = undefined;
     }
   } catch (err) {
     if (signal.aborted || err instanceof InterruptedError) {
@@ -285,6 +287,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       trials.push(trialResult(trials.length, history, { ...ev, verdict: "unknown" }));
     }
   } finally {
+    await stopOutage().catch(() => {});
     for (const f of healers) await f.heal().catch(() => {});
     probeAbort.abort();
     // Probes end on abort; never let one that does not hold the run (and its reports) hostage.

@@ -1,5 +1,6 @@
 /** harness/topology's StartedTopology, seen as what the scenario runner needs. */
 import { LABELS } from "../docker/labels.js";
+import { HarnessError } from "../errors.js";
 import { launchTopology } from "../topology/launch.js";
 import type { TopologySpec } from "../topology/spec.js";
 import type { ScenarioTopology } from "./run-scenario.js";
@@ -12,7 +13,7 @@ export async function scenarioTopology(
   const node = (name: string) => t.node(name).container;
   if (!t.endpoints.mesosMaster) {
     await t.stop();
-    throw new Error("the topology has no Mesos master: scenarios need the Mesos side (rebuild the images with npm run setup)");
+    throw new HarnessError("E_IMAGE_MISSING", "the topology has no Mesos master: the fixture image lacks the Mesos emulations", "rebuild the images with npm run setup");
   }
   return {
     spec: t.spec,
