@@ -13,9 +13,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { getDocker, newRunId, reap } from "../docker/index.js";
-import { InputError, exitCodeFor, formatError } from "../errors.js";
+import { HarnessError, InputError, exitCodeFor, formatError } from "../errors.js";
 import { describeFault } from "../faults/types.js";
 import { TeardownStack, installInterruptHandlers } from "../lifecycle/index.js";
+import { buildRunResult } from "../report/result.js";
 import { renderConsoleSummary } from "../report/text.js";
 import { writeReports } from "../report/write.js";
 import { runScenario, type ScenarioTopology } from "../scenario/run-scenario.js";
@@ -133,8 +134,10 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   const teardown = new TeardownStack();
   const interrupts = installInterruptHandlers({ controller, teardown, log: (l) => progress(l) });
   const runId = newRunId();
+  const startedAt = new Date().toISOString();
   const reportDir = path.join(input.outDir, input.scenario.name, runId);
   let code = 2;
+  let reported = false;
   try {
     const docker = await getDocker();
     const reaped = await reap({ docker });
@@ -158,6 +161,7 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
       progress,
     });
 
+    reported = true; // writeReports attempts every file and reports its own failure
     await writeReports(input.outDir, result);
     progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);
     process.stdout.write(`${renderConsoleSummary(result)}\n`);
@@ -169,6 +173,15 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   } catch (err) {
     process.stderr.write(`${formatError(err)}\n`);
     code = controller.signal.aborted ? 130 : exitCodeFor(err);
+    // The run has an id: its report exists even when it failed before any trial (no engine, ...).
+    if (!reported) {
+      const error = err instanceof HarnessError ? { code: err.code, message: err.message, hint: err.hint } : { code: "E_INTERNAL", message: String(err) };
+      const result = buildRunResult({
+        scenario: input.scenario.name, runId, startedAt, finishedAt: new Date().toISOString(), status: code === 130 ? "interrupted" : "failed", error,
+        topology: { spec: input.spec, profile: input.profile, seed: input.seed, sets: input.sets }, model: null, trials: [],
+      });
+      await writeReports(input.outDir, result).then(() => progress(`report written to ${reportDir}`), (e: unknown) => process.stderr.write(`${formatError(e)}\n`));
+    }
   } finally {
     progress("cleaning up");
     await teardown.dispose().catch((err: unknown) => {

@@ -188,13 +188,13 @@ describe("podsProbe under a hung upstream", () => {
 
 describe("everyInterval", () => {
   it("leaves no abort listener behind per tick", async () => {
-    const { getEventListeners } = await import("node:events");
+    const { EventEmitter } = await import("node:events");
     const { everyInterval } = await import("./probe.js");
     const ac = new AbortController();
     let ticks = 0;
     const run = everyInterval(5, ac.signal, async () => { ticks++; });
     await new Promise((r) => setTimeout(r, 300));
-    const listeners = getEventListeners(ac.signal, "abort").length;
+    const listeners = EventEmitter.getEventListeners(ac.signal, "abort").length;
     ac.abort();
     await run;
     expect(ticks).toBeGreaterThan(20);
