@@ -30,12 +30,25 @@ export default tseslint.config(
     },
   },
   {
+    // Emulations run inside the images: they import nothing from harness/ (tests may use its test helpers).
     files: ["fixtures/**/*.ts"],
+    ignores: ["fixtures/**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [
           { group: ["**/scenarios/**"], message: "fixtures/ must not import scenarios/ (layer rule)." },
-          { regex: "^(\\.\\./)+harness/(?!index\\.js$)", message: "fixtures/ may import only harness/index.js (layer rule)." },
+          { regex: "(^|/)harness(/|$)", message: "emulations run in the images and must not import harness/ (layer rule)." },
+        ],
+      }],
+    },
+  },
+  {
+    files: ["fixtures/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["**/scenarios/**"], message: "fixtures/ must not import scenarios/ (layer rule)." },
+          { regex: "^(\\.\\./)+harness/(?!index\\.js$)", message: "fixtures/ tests may import only harness/index.js (layer rule)." },
         ],
       }],
     },

@@ -15,3 +15,4 @@ export {
 export { getDocker, LABELS } from "./docker/index.js";
 export type { RunResult } from "./report/result.js";
 export { benchCli } from "./bench/index.js";
+export { applySetOverrides, profileSpec, validateTopologySpec, SEED_SPEC, FAST_SPEC, type TopologySpec, type Profile } from "./topology/spec.js";

@@ -8,7 +8,8 @@ import { defineScenario } from "../harness/index.js";
 export default defineScenario({
   name: "incompatible-executor",
   description: "Masters with different --advertised-address (their own IP, as the seed warns against), then kill the leader: the new scheduler must log 'Declining incompatible offer' for agents running the old executor.",
-  topology: ["master.1.scheduler.advertised-address=${MY_IP}:10251", "master.2.scheduler.advertised-address=${MY_IP}:10251"],
+  // Every master (however many --set masters=N asks for) advertises its own address.
+  topology: ["scheduler.advertised-address=${MY_IP}:10251"],
   fault: { kind: "kill-container", target: "scheduler-leader" },
   model: "cold-node-death",
   expect: { incompatibleDeclines: "required", dualScheduler: "none", failover: true },

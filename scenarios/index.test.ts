@@ -26,3 +26,13 @@ describe("scenario catalogue", () => {
     }
   });
 });
+
+describe("scenario topology overrides", () => {
+  it("are valid --set input, and incompatible-executor gives every master its own advertised address", async () => {
+    const { applySetOverrides, profileSpec } = await import("../harness/index.js");
+    for (const s of scenarios) expect(() => applySetOverrides(profileSpec("seed"), s.topology), s.name).not.toThrow();
+    const trap = scenarios.find((s) => s.name === "incompatible-executor")!;
+    const spec = applySetOverrides(applySetOverrides(profileSpec("fast"), ["masters=3"]), trap.topology);
+    expect(spec.scheduler.flags["advertised-address"]).toBe("${MY_IP}:10251");
+  });
+});

@@ -126,14 +126,3 @@ describe("kubeletCommand", () => {
     ]);
   });
 });
-
-describe("fixtures/topologies.ts presets", () => {
-  it("every preset is valid --set input", async () => {
-    // Read as data through a dynamic import of the file path: harness/ may not import fixtures/ statically.
-    const presets = (await import(new URL("../../fixtures/topologies.ts", import.meta.url).href)) as Record<string, unknown>;
-    const lists = [presets.coldStandby, presets.hotStandby, presets.threeEtcd, (presets.ownAdvertisedAddress as (n: number) => string[])(3), (presets.tuned as (o: object) => string[])({ ttlSecs: 6, sleep: "1s", fileCheckFrequency: "1s" })];
-    for (const sets of lists) expect(() => applySetOverrides(SEED_SPEC, sets as string[])).not.toThrow();
-    const spec = applySetOverrides(SEED_SPEC, (presets.ownAdvertisedAddress as (n: number) => string[])(2));
-    expect(flagValue(podAt(renderMasterFiles(spec, addrs, 2, templates), "/srv/kubernetes/manifests/scheduler.yaml").spec.containers[0]!.command, "advertised-address")).toBe("10.213.7.22:10251");
-  });
-});
