@@ -47,6 +47,8 @@ export interface ContainerSpec {
   readonly network: string;
   /** DNS names on the run network. @default [role] */
   readonly aliases?: readonly string[];
+  /** A static address on the run network (it must have a subnet: `createRunNetwork` with `subnetPrefix`). @default Docker's choice */
+  readonly ipv4Address?: string;
   /** The container's hostname. @default the first alias */
   readonly hostname?: string;
   readonly cmd?: readonly string[];
@@ -102,12 +104,16 @@ class HarnessGenericContainer extends GenericContainer {
     return this;
   }
 
-  /** Attach to `network` with `aliases` at create time (testcontainers would connect the default bridge first). */
-  withNetworkAndAliases(network: string, aliases: readonly string[]): this {
+  /** Attach to `network` with `aliases` (and a static address) at create time (testcontainers would connect the default bridge first). */
+  withNetworkAndAliases(network: string, aliases: readonly string[], ipv4Address?: string): this {
     this.withNetworkMode(network);
-    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: [...aliases] } } };
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: endpointConfig(aliases, ipv4Address) } };
     return this;
   }
+}
+
+function endpointConfig(aliases: readonly string[], ipv4Address?: string): { Aliases: string[]; IPAMConfig?: { IPv4Address: string } } {
+  return { Aliases: [...aliases], ...(ipv4Address ? { IPAMConfig: { IPv4Address: ipv4Address } } : {}) };
 }
 
 /** Starts a labelled container and waits until it is ready. The caller registers it on a TeardownStack. */
@@ -121,7 +127,7 @@ export async function startContainer(docker: Docker, spec: ContainerSpec, option
   const builder = new HarnessGenericContainer(spec.image)
     .withName(name)
     .withLabels({ ...spec.labels, ...runLabels(spec.runId, spec.role) })
-    .withNetworkAndAliases(spec.network, aliases)
+    .withNetworkAndAliases(spec.network, aliases, spec.ipv4Address)
     .withAutoCleanup(false);
   const hostname = spec.hostname ?? aliases[0];
   if (hostname) builder.withHostname(hostname);
@@ -140,7 +146,7 @@ export async function startContainer(docker: Docker, spec: ContainerSpec, option
   } catch (err) {
     // A failure after create (copying files, starting) leaves a container behind: remove it.
     await forceRemove(docker, name).catch(() => {});
-    throw dockerError("start container", `${name} (image ${spec.image})`, err);
+    throw dockerError("start container", `${name} (image ${spec.image}${spec.ipv4Address ? `, ${spec.ipv4Address}` : ""})`, err);
   }
 
   const container = new StartedContainer(docker, started.getId(), name, spec, aliases);
@@ -275,10 +281,10 @@ export class StartedContainer implements AsyncDisposable {
     );
   }
 
-  /** Reconnects to the run network with the same aliases. Docker may hand out a new IP address. */
+  /** Reconnects to the run network with the same aliases, and the same address when it was static (else Docker may hand out a new one). */
   async connect(): Promise<void> {
     await this.#call(`connect to ${this.network}`, () =>
-      this.#docker.getNetwork(this.network).connect({ Container: this.id, EndpointConfig: { Aliases: [...this.aliases] } }),
+      this.#docker.getNetwork(this.network).connect({ Container: this.id, EndpointConfig: endpointConfig(this.aliases, this.#spec.ipv4Address) }),
     );
   }
 

@@ -15,19 +15,28 @@ export function networkName(runId: string): string {
   return `k8sm-${runId}`;
 }
 
-export async function createRunNetwork(docker: Docker, runId: string): Promise<RunNetwork> {
+export interface RunNetworkOptions {
+  /** An IPv4 /24 as its first three octets (`10.213.7`): the network gets `<prefix>.0/24`, gateway `<prefix>.1`. @default Docker's choice */
+  readonly subnetPrefix?: string;
+  /** Extra labels (the run's own are always set). */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export async function createRunNetwork(docker: Docker, runId: string, options: RunNetworkOptions = {}): Promise<RunNetwork> {
   const name = networkName(runId);
+  const prefix = options.subnetPrefix;
   let id: string;
   try {
     const network = await docker.createNetwork({
       Name: name,
       Driver: "bridge",
       CheckDuplicate: true,
-      Labels: runLabels(runId, "network"),
+      ...(prefix ? { IPAM: { Driver: "default", Config: [{ Subnet: `${prefix}.0/24`, Gateway: `${prefix}.1` }] } } : {}),
+      Labels: { ...options.labels, ...runLabels(runId, "network") },
     });
     id = network.id;
   } catch (err) {
-    throw dockerError("create network", name, err);
+    throw dockerError("create network", prefix ? `${name} (${prefix}.0/24)` : name, err);
   }
   let removal: Promise<void> | undefined;
   const remove = (): Promise<void> =>

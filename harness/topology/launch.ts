@@ -15,7 +15,7 @@ import { HarnessError, InputError, TopologyUnhealthyError } from "../errors.js";
 import { sleep } from "../async/sleep.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 import { dockerError, dockerStatus, getDocker } from "../docker/client.js";
-import { forceRemove, type ExecResult, type StartedContainer } from "../docker/containers.js";
+import { forceRemove, startContainer, type ExecResult, type StartedContainer } from "../docker/containers.js";
 import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
 import { runLabels } from "../docker/labels.js";
 import { TeardownStack } from "../lifecycle/teardown-stack.js";
@@ -25,7 +25,7 @@ import {
   NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
 } from "./render.js";
 import { validateTopologySpec, type ImagesSpec, type TopologySpec } from "./spec.js";
-import { createSubnetNetwork, reconnectStatic, startStaticContainer } from "./static-ip.js";
+import { createSubnetNetwork } from "./static-ip.js";
 import { etcdHealthy, etcdKey, healthy, LEADER_KEYS, mesosFrameworks, type TopologyView } from "./status.js";
 
 /** Label on the resources of a topology that must outlive its process (`npm run topology -- up`); the reaper skips them. */
@@ -199,7 +199,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
 
     const start = async (kind: NodeKind, role: string, ip: string, rest: { image: string; cmd: string[]; files?: { path: string; content: string }[]; env?: Record<string, string>; capAdd?: string[] }): Promise<TopologyNode> => {
       const name = `k8sm-${runId}-${role}`;
-      const container = await startStaticContainer(
+      const container = await startContainer(
         docker,
         {
           ...rest,
@@ -553,10 +553,7 @@ function makeTopology(p: Parts): StartedTopology {
     pause: (key) => node(key).container.pause(),
     unpause: (key) => node(key).container.unpause(),
     disconnect: (key) => node(key).container.disconnect(),
-    connect: (key) => {
-      const n = node(key);
-      return reconnectStatic(p.docker, n.container, n.ip);
-    },
+    connect: (key) => node(key).container.connect(),
     stop,
     [Symbol.asyncDispose]: stop,
   };
