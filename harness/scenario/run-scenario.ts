@@ -11,6 +11,7 @@
  * (status `interrupted`, exit 130). In every case the reports are written, and the topology is
  * removed unless `keep`.
  */
+import { sleep } from "../async/sleep.js";
 import { evaluateTrial, type TrialEvaluation } from "../checks/checks.js";
 import { HarnessError, InterruptedError } from "../errors.js";
 import { inject, type ActiveFault, type FaultRuntime, type ResolvedTarget } from "../faults/inject.js";
@@ -79,14 +80,6 @@ export interface RunOptions {
 }
 
 export type TrialStep = "observed" | "converge" | "done";
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => { signal.removeEventListener("abort", onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(new InterruptedError()); };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 
 async function until(cond: () => boolean, timeoutMs: number, signal: AbortSignal, everyMs = 100): Promise<boolean> {
   const end = performance.now() + timeoutMs;
