@@ -23,11 +23,10 @@ const catalogue = [
   }),
 ];
 const parse = (argv: string[]) => parseScenarioArgs(argv, catalogue, () => {});
-const TSX = path.join(PROJECT_ROOT, "node_modules/.bin/tsx");
 // No engine at DOCKER_HOST: an entry that got past its input checks would fail with E_DOCKER_UNAVAILABLE,
 // so E_INPUT proves the input was rejected before any container could start.
 const run = (entry: string, ...args: string[]) =>
-  spawnSync(TSX, [entry, ...args], { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, DOCKER_HOST: "tcp://127.0.0.1:1" }, timeout: 30_000 });
+  spawnSync(process.execPath, ["--import", "tsx", entry, ...args], { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, DOCKER_HOST: "tcp://127.0.0.1:1" }, timeout: 30_000 });
 
 describe("npm run scenario: values out of range, before any container", () => {
   it.each([

@@ -1,9 +1,13 @@
 /**
  * What the robustness tests (issue 6) need to drive the real CLIs as a user would: spawn
- * `tsx <entry>` in its own process group (tsx runs the program in a node grandchild, so a signal for
- * "the harness" must reach the whole group), follow its stderr for a progress line, signal it, await
- * its exit; and look at what a run left in the engine, by its `k8sm-chaos.run-id` label only, so
- * tests never touch another run's (or another person's) containers.
+ * `node --import tsx <entry>` as the npm scripts do, in its own process group (a terminal's Ctrl-C
+ * goes to the whole foreground group), follow its stderr for a progress line, signal it, await its
+ * exit; and look at what a run left in the engine, by its `k8sm-chaos.run-id` label only, so tests
+ * never touch another run's (or another person's) containers.
+ *
+ * Not the `tsx` CLI: it runs the program in a child and, when that child does not acknowledge a
+ * relayed SIGINT within 30 ms twice (a busy event loop on a loaded machine), SIGKILLs it, which
+ * leaves the topology behind. The npm scripts use `node --import tsx` for that reason.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -14,7 +18,6 @@ import { runLabelFilter } from "../docker/labels.js";
 import type { RunResult } from "../report/result.js";
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(PROJECT_ROOT, "node_modules/.bin/tsx");
 
 export interface CliExit {
   readonly code: number | null;
@@ -32,14 +35,16 @@ export interface CliProcess {
   waitForStderr(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   /** The run id the CLI printed ("<scenario>: run <id>, ..."). */
   runId(timeoutMs?: number): Promise<string>;
-  /** Signals the whole process group (tsx and the node program under it). */
+  /** Signals the whole process group (the program and anything it spawned). */
   signalGroup(signal: NodeJS.Signals): void;
   readonly exited: Promise<CliExit>;
+  /** `exited`, or a rejection with the output so far when the CLI is still running after `timeoutMs`. */
+  exitWithin(timeoutMs: number): Promise<CliExit>;
 }
 
-/** Spawns `tsx <entry> ...args` (entry relative to the project root) in a new process group. */
+/** Spawns `node --import tsx <entry> ...args` (entry relative to the project root) in a new process group. */
 export function spawnCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(TSX, [entry, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -94,6 +99,13 @@ export function spawnCli(entry: string, args: readonly string[], env: NodeJS.Pro
       }
     },
     exited,
+    exitWithin: (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the CLI still runs ${timeoutMs} ms later; stderr:\n${err}\nstdout:\n${out}`)), timeoutMs);
+      });
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+    },
   };
 }
 

@@ -80,7 +80,8 @@ describe("the harness's own failures end in a clear error, exit 2, nothing left"
       runs.push(runId);
       const node = (await cli.waitForStderr(/docker pause the scheduler-leader .*→ (master-\d+) /, 120_000))[1]!;
       proxy.cut(); // every connection dropped, no new one accepted
-      const exit = await cli.exited;
+      // The fault heals after 2 × ttl (12 s): the first engine call after the cut.
+      const exit = await cli.exitWithin(90_000);
       expect(exit.code, exit.stderr).toBe(2);
       const said = exit.stdout + exit.stderr;
       expect(said).toMatch(new RegExp(`E_DOCKER_UNAVAILABLE: the Docker engine at ${proxy.url.replace(/\./g, "\\.")} stopped answering`));

@@ -58,11 +58,11 @@ describe("Ctrl-C mid-trial", () => {
       expect((await docker.getContainer(target).inspect()).State.Paused).toBe(true);
 
       cli.signalGroup("SIGINT"); // a terminal's Ctrl-C goes to the whole foreground process group
-      const exit = await cli.exited;
+      const exit = await cli.exitWithin(60_000);
       expect(exit.code, exit.stderr).toBe(130);
       expect(exit.stderr).toMatch(/interrupted \(SIGINT\): stopping the run and tearing down/);
 
-      expect(await runResources(docker, runId)).toEqual({ containers: [], networks: [] });
+      expect(await runResources(docker, runId), exit.stderr).toEqual({ containers: [], networks: [] });
       // The engine saw the fault healed: unpaused, and only then removed.
       const ev = recorder.events;
       expect(ev).toContain(`pause ${target}`);
@@ -102,7 +102,7 @@ describe("Ctrl-C mid-trial", () => {
     await expect.poll(async () => (await dropRules()).length, { timeout: 10_000 }).toBe(partitionRules(["x"]).length);
 
     cli.signalGroup("SIGINT");
-    const exit = await cli.exited;
+    const exit = await cli.exitWithin(60_000);
     expect(exit.code, exit.stderr).toBe(130);
 
     const left = await runResources(docker, runId);
