@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../async/wait-for.js";
-import { STILL_CLEANING_UP } from "./signals.js";
+import { STILL_CLEANING_UP, SAME_PRESS_MS } from "./signals.js";
 
 const child = fileURLToPath(new URL("./signals.child.ts", import.meta.url));
 
@@ -63,10 +63,14 @@ describe("interrupt handlers", () => {
     const run = start(600_000);
     await until(run, "ready");
     run.proc.kill("SIGINT");
+    run.proc.kill("SIGINT"); // the same press, forwarded by npm: not a second Ctrl-C
     await until(run, "teardown started");
+    await new Promise((r) => setTimeout(r, SAME_PRESS_MS + 100));
+    expect(run.err()).not.toContain(STILL_CLEANING_UP);
     run.proc.kill("SIGINT");
     await waitFor(() => run.err().includes(STILL_CLEANING_UP), { description: "the still-cleaning-up message", intervalMs: 20, timeoutMs: 20_000 });
     expect(run.proc.exitCode).toBeNull();
+    await new Promise((r) => setTimeout(r, SAME_PRESS_MS + 100));
     run.proc.kill("SIGINT");
     const { code } = await run.exit;
     expect(code).toBe(130);

@@ -26,13 +26,21 @@ export interface InterruptHandlers extends Disposable {
 export const STILL_CLEANING_UP = "still cleaning up, press Ctrl-C again to abandon (run npm run reap later)";
 
 const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+/** Signals within this many ms of the last counted one are the same press (see onSignal). */
+export const SAME_PRESS_MS = 250;
 
 export function installInterruptHandlers(options: InterruptHandlerOptions): InterruptHandlers {
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   let count = 0;
   let interruptedBy: NodeJS.Signals | undefined;
 
+  let lastAt = -Infinity;
   const onSignal = (sig: NodeJS.Signals): void => {
+    // One Ctrl-C under `npm run` arrives twice: from the terminal (the whole foreground process group)
+    // and forwarded by npm. Signals closer together than a person can press are one press.
+    const now = performance.now();
+    if (now - lastAt < SAME_PRESS_MS) return;
+    lastAt = now;
     count++;
     if (count === 1) {
       interruptedBy = sig;
