@@ -1,8 +1,6 @@
 /** `npm run bench` options: validated before any container starts; bad input is an InputError (exit 2). */
-import { constants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
-import path from "node:path";
 import { parseArgs } from "node:util";
+import { intOption, writableDirOption } from "../cli/args.js";
 import { InputError } from "../errors.js";
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
@@ -24,14 +22,6 @@ export interface BenchOptions {
 }
 
 export const BENCH_DEFAULTS = { trials: 10, upSamples: 3 } as const;
-
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw.trim())) throw new InputError(`--${name} must be a whole number, got "${raw}"`, BENCH_USAGE);
-  const n = Number(raw);
-  if (n < min || n > max) throw new InputError(`--${name} must be between ${min} and ${max}, got ${n}`, BENCH_USAGE);
-  return n;
-}
 
 /** Null for --help (already printed through `out`). */
 export async function parseBenchArgs(argv: readonly string[], defaultOutDir: string, out: (s: string) => void): Promise<BenchOptions | null> {
@@ -56,15 +46,8 @@ export async function parseBenchArgs(argv: readonly string[], defaultOutDir: str
     return null;
   }
   if (positionals.length) throw new InputError(`unexpected argument(s): ${positionals.join(" ")} (the bench always runs kill-leader)`, BENCH_USAGE);
-  const trials = int("trials", values.trials, BENCH_DEFAULTS.trials, 1, 200);
-  const upSamples = int("up-samples", values["up-samples"], BENCH_DEFAULTS.upSamples, 1, 20);
-  if (values.out !== undefined && values.out.trim() === "") throw new InputError("--out must not be empty", BENCH_USAGE);
-  const outDir = path.resolve(values.out ?? defaultOutDir);
-  try {
-    await mkdir(outDir, { recursive: true });
-    await access(outDir, constants.W_OK);
-  } catch (err) {
-    throw new InputError(`--out ${outDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "choose a directory you can write to");
-  }
+  const trials = intOption("trials", values.trials, BENCH_DEFAULTS.trials, 1, 200, BENCH_USAGE);
+  const upSamples = intOption("up-samples", values["up-samples"], BENCH_DEFAULTS.upSamples, 1, 20, BENCH_USAGE);
+  const outDir = await writableDirOption("out", values.out, defaultOutDir);
   return { trials, upSamples, outDir };
 }

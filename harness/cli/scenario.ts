@@ -7,12 +7,12 @@
  * failed (or the verdict is unknown: no healthy baseline), 2 harness error or invalid input,
  * 130 interrupted. Reports are written in every case that got as far as a run id.
  */
-import { constants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { getDocker, newRunId, reap } from "../docker/index.js";
+import { intOption, writableDirOption } from "./args.js";
 import { HarnessError, InputError, exitCodeFor, formatError } from "../errors.js";
 import { describeFault } from "../faults/types.js";
 import { TeardownStack, installInterruptHandlers } from "../lifecycle/index.js";
@@ -47,14 +47,6 @@ export interface ScenarioCliInput {
   seed: number;
   outDir: string;
   keep: boolean;
-}
-
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  if (!/^-?\d+$/.test(raw.trim())) throw new InputError(`--${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new InputError(`--${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
 }
 
 /** Parses and validates everything; throws InputError (exit 2). Returns null for --list/--help (already printed). */
@@ -98,17 +90,9 @@ export async function parseScenarioArgs(argv: readonly string[], catalogue: read
   const sets = values.set ?? [];
   // The scenario's own overrides first, then the user's: both validated here, before any container.
   const spec = applySetOverrides(applySetOverrides(profileSpec(profile), scenario.topology), sets);
-  const repeat = int("repeat", values.repeat, 1, 1, 1000);
-  const seed = int("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 53 - 1);
-  // An empty --out would resolve to the current directory and scatter reports there.
-  if (values.out !== undefined && values.out.trim() === "") throw new InputError("--out must not be empty", "give a directory, e.g. --out reports/");
-  const outDir = path.resolve(values.out ?? path.join(PROJECT_ROOT, "reports"));
-  try {
-    await mkdir(outDir, { recursive: true });
-    await access(outDir, constants.W_OK);
-  } catch (err) {
-    throw new InputError(`--out ${outDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "choose a directory you can write to");
-  }
+  const repeat = intOption("repeat", values.repeat, 1, 1, 1000);
+  const seed = intOption("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 53 - 1);
+  const outDir = await writableDirOption("out", values.out, path.join(PROJECT_ROOT, "reports"));
   return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false };
 }
 
