@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FAST_SPEC, SEED_SPEC, applySetOverrides } from "../topology/spec.js";
-import { checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
+import { PROBE_INTERVAL_MS, checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
 import { defineScenario } from "./types.js";
 
 const killLeader = defineScenario({
@@ -15,7 +15,7 @@ const partition = defineScenario({
 describe("scenario plan", () => {
   it("derives the cold-standby window from the spec's timers (seed: worst 55.5 s + T_c + T_b + probe)", () => {
     const w = modelFor(killLeader, SEED_SPEC)!;
-    expect(w.maxMs).toBe(30_000 + 500 + 5_000 + 20_000 + 5_000 + 2_000 + 100);
+    expect(w.maxMs).toBe(30_000 + 500 + 5_000 + 20_000 + 5_000 + 2_000 + PROBE_INTERVAL_MS);
     const fast = modelFor(killLeader, FAST_SPEC)!;
     expect(fast.maxMs).toBeLessThan(w.maxMs);
   });

@@ -33,7 +33,7 @@ import { buildRunResult, type RunResult, type TrialResult } from "../report/resu
 import type { TopologySpec } from "../topology/spec.js";
 import { createWorkloadPod, deleteWorkloadPod } from "../workload/pods.js";
 import { LiveState } from "./live-state.js";
-import { checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
+import { PROBE_INTERVAL_MS, checksFor, modelFor, observeBudgetMs, renewalPeriodMs, seededRandom } from "./plan.js";
 import type { ScenarioDefinition } from "./types.js";
 import type Docker from "dockerode";
 
@@ -68,7 +68,7 @@ export interface RunOptions {
   /** Called with the topology as soon as it is up (so a caller can tear it down on Ctrl-C). */
   onTopology?: (t: ScenarioTopology) => void;
   progress: (line: string) => void;
-  /** Probe poll interval, ms (issue 5: at most 100). */
+  /** Probe poll interval, ms (issue 5: at most 100). @default PROBE_INTERVAL_MS (50) */
   intervalMs?: number;
   /** Workload pods that must stay Running across the fault. */
   steadyPods?: number;
@@ -94,8 +94,8 @@ const fmtS = (ms: number | null | undefined) => (ms === null || ms === undefined
 
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const { scenario: def, spec, signal, progress } = opts;
-  const intervalMs = opts.intervalMs ?? 100;
-  const window = modelFor(def, spec);
+  const intervalMs = opts.intervalMs ?? PROBE_INTERVAL_MS;
+  const window = modelFor(def, spec, intervalMs);
   const checks = checksFor(def, window);
   const random = seededRandom(opts.seed);
   const startedAt = new Date().toISOString();
