@@ -109,15 +109,18 @@ export async function removeTag(tag: string): Promise<void> {
 }
 
 /**
- * Removes the tags of `repo` other than `keep` (and other than another build's temporary tags),
- * so rebuilt images do not pile up. `docker rmi` without force: an image a container still uses
- * stays. Returns the tags removed.
+ * Removes the tags of `repo` other than `keep` and the `alsoKeep` newest others (and other than
+ * another build's temporary tags), so rebuilt images do not pile up. The newest few stay because
+ * another checkout on the same engine may still name one in its build/images.json. `docker rmi`
+ * without force: an image a container still uses stays. Returns the tags removed.
  */
-export async function removeOldTags(repo: string, keep: string): Promise<string[]> {
+export async function removeOldTags(repo: string, keep: string, alsoKeep = 2): Promise<string[]> {
+  // `docker images` lists newest first.
   const list = await run("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}", repo], { timeoutMs: 30_000 });
   if (list.code !== 0) return [];
   const old = list.output.split("\n").map((l) => l.trim())
-    .filter((t) => t.startsWith(`${repo}:`) && t !== keep && !/-tmp\d+$/.test(t));
+    .filter((t) => t.startsWith(`${repo}:`) && t !== keep && !/-tmp\d+$/.test(t))
+    .slice(alsoKeep);
   const removed: string[] = [];
   for (const tag of old) {
     if ((await run("docker", ["rmi", tag], { timeoutMs: 60_000 })).code === 0) removed.push(tag);
