@@ -3,6 +3,7 @@
  * measures' axis: ms from the fault's inject entry. `compare.ts` sets them against what the outside
  * probes measured.
  */
+import type { MeasureName } from "../measures/measures.js";
 import type { TopologyMode } from "../topology/spec.js";
 import type { GroundTruthEvent } from "./events.js";
 
@@ -14,7 +15,7 @@ export const VALIDATED_MEASURES = [
   "phases.schedulerStartedMs",
   "phases.frameworkReregisteredMs",
   "phases.firstPodRunningMs",
-] as const;
+] as const satisfies readonly MeasureName[];
 export type ValidatedMeasure = (typeof VALIDATED_MEASURES)[number];
 
 /**
