@@ -103,6 +103,13 @@ describe("renderers", () => {
     expect(html).toContain("scheduler master-2");
     expect(html).toContain("pod default/during-1");
     expect(html).toContain("kill-leader → master-1");
+    // The ECDF of time to new scheduler, one step per trial that has the measure, against the model band.
+    const ecdf = html.slice(html.indexOf('data-chart="ecdf-timeToNewSchedulerMs"'));
+    const samples = r.trials.filter((t) => t.measures.timeToNewSchedulerMs !== null).length;
+    expect(samples).toBeGreaterThanOrEqual(2);
+    expect(ecdf.slice(0, ecdf.indexOf("</svg>")).match(/<circle/g)).toHaveLength(samples);
+    expect(ecdf).toContain("<title>model [");
+    expect(renderReportHtml(run([cleanColdFailover()]))).not.toContain("ecdf-");
   });
 
   it("console summary", () => {
