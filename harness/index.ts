@@ -4,15 +4,15 @@
  */
 export { HarnessError, InputError, DockerUnavailableError, TopologyUnhealthyError, InterruptedError, exitCodeFor, formatError } from "./errors.js";
 export { startLocalEtcd, freePort, type LocalEtcd } from "./testing/local-etcd.js";
-export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./scenario/types.js";
+export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./runner/types.js";
 export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";
 export { scenarioCli, parseScenarioArgs } from "./cli/scenario.js";
 export {
   parseEventLogs, readContainerLogs, groundTruthPhases, compareToGroundTruth, probeErrorStats, validateRun,
   VALIDATED_MEASURES, TRUTH_DEFINITIONS,
   type GroundTruthEvent, type GroundTruth, type TruthValue, type ValidatedMeasure, type Comparison, type PhaseComparison, type ErrorStats,
-} from "./validation/index.js";
+} from "./ground-truth/index.js";
 export { getDocker, LABELS } from "./docker/index.js";
-export type { RunResult } from "./report/result.js";
+export type { RunResult } from "./reporting/result.js";
 export { benchCli } from "./bench/index.js";
 export { applySetOverrides, profileSpec, validateTopologySpec, SEED_SPEC, FAST_SPEC, type TopologySpec, type Profile } from "./topology/spec.js";

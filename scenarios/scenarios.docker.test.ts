@@ -4,7 +4,7 @@
  * the model window, incompatible declines only where the scenario provokes them, every probe phase
  * within 250 ms of the emulations' own ground-truth event, and nothing of the run left in Docker.
  *
- * Which phases are compared with ground truth (harness/validation TRUTH_DEFINITIONS): every one with
+ * Which phases are compared with ground truth (harness/ground-truth TRUTH_DEFINITIONS): every one with
  * a value on both sides, among timeToNewSchedulerMs, newLeaderElectedMs, schedulerStartedMs,
  * frameworkReregisteredMs and firstPodRunningMs. leaseExpiredMs has no truth (etcd is real).
  * `mustCompare` lists those a scenario must have on both sides, so the comparison cannot pass empty.
@@ -68,7 +68,7 @@ const CASES: Case[] = [
   {
     // As kill-leader, but the new scheduler's executor id differs: it declines offers from agents that run
     // the old executor, so pods placed there stay Pending (reference §3.9). The scenario does not ask for
-    // pod recovery (harness/scenario/plan.ts), so it must pass.
+    // pod recovery (harness/runner/plan.ts), so it must pass.
     scenario: "incompatible-executor",
     present: ["leaseExpiredMs", "newLeaderElectedMs", "schedulerStartedMs", "frameworkReregisteredMs"],
     absent: [],

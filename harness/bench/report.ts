@@ -1,7 +1,7 @@
 /** bench.json's shape, the goals of issue 6, and the console rendering (pure). */
 import Table from "cli-table3";
-import type { SummaryStats } from "../report/result.js";
-import { VALIDATED_MEASURES, type Comparison, type ErrorStats, type ValidatedMeasure } from "../validation/index.js";
+import type { SummaryStats } from "../reporting/result.js";
+import { VALIDATED_MEASURES, type Comparison, type ErrorStats, type ValidatedMeasure } from "../ground-truth/index.js";
 import type { GitInfo, MachineInfo } from "./machine.js";
 import type { MemorySummary } from "./memory.js";
 import { BREAKDOWN_PARTS, type BreakdownPart, type LaunchStep, type TrialTiming } from "./timing.js";

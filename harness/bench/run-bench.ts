@@ -9,7 +9,7 @@
  *   3. from that run: per-trial wall time and its parts (harness/bench/timing.ts, from the history and
  *      the runner's `onTrialStep` hook), and the probes'
  *      error against the emulations' ground-truth events in the saved container logs
- *      (harness/validation).
+ *      (harness/ground-truth).
  *
  * Never throws for a failure of the run: the report says how far it got (`status`, `error`).
  */
@@ -19,14 +19,14 @@ import type Docker from "dockerode";
 import { newRunId } from "../docker/run-id.js";
 import { HarnessError, InterruptedError } from "../errors.js";
 import type { TeardownStack } from "../lifecycle/teardown-stack.js";
-import { summarizeValues } from "../report/result.js";
-import { writeReports } from "../report/write.js";
-import { runScenario, type ScenarioTopology } from "../scenario/run-scenario.js";
-import { scenarioTopology } from "../scenario/topology-adapter.js";
-import type { ScenarioDefinition } from "../scenario/types.js";
+import { summarizeValues } from "../reporting/result.js";
+import { writeReports } from "../reporting/write.js";
+import { runScenario, type ScenarioTopology } from "../runner/run-scenario.js";
+import { scenarioTopology } from "../runner/topology-adapter.js";
+import type { ScenarioDefinition } from "../runner/types.js";
 import { launchTopology } from "../topology/launch.js";
 import { applySetOverrides, profileSpec, type TopologySpec } from "../topology/spec.js";
-import { containerRole, parseEventLogs, readContainerLogs, validateRun } from "../validation/index.js";
+import { containerRole, parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
 import { gitInfo, machineInfo } from "./machine.js";
 import { startMemorySampler, summarizeMemory, type MemorySampler, type MemorySummary } from "./memory.js";
 import type { BenchOptions } from "./options.js";

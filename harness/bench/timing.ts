@@ -19,8 +19,8 @@
  */
 import { mean } from "simple-statistics";
 import { ofKind } from "../history/history.js";
-import { summarizeValues, type SummaryStats, type TrialResult } from "../report/result.js";
-import type { TrialStep } from "../scenario/run-scenario.js";
+import { summarizeValues, type SummaryStats, type TrialResult } from "../reporting/result.js";
+import type { TrialStep } from "../runner/run-scenario.js";
 
 export const BREAKDOWN_PARTS = ["steadyWaitMs", "offsetMs", "toNewSchedulerMs", "podTailMs", "observeRestMs", "evaluateMs", "convergeMs"] as const;
 export type BreakdownPart = (typeof BREAKDOWN_PARTS)[number];

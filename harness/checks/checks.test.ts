@@ -11,7 +11,7 @@ import {
   tooFastFailover,
   type SampleTrial,
 } from "../measures/sample-histories.js";
-import { coldNodeDeathWindow, partitionEtcdWindow, podRecoveryBoundMs } from "../model/windows.js";
+import { coldNodeDeathWindow, partitionEtcdWindow, podRecoveryBoundMs } from "../timing-oracle/windows.js";
 import {
   checkBaseline,
   checkIncompatibleDeclines,

@@ -16,7 +16,7 @@ import { renderBenchTables } from "../bench/report.js";
 import { getDocker, newRunId, reap } from "../docker/index.js";
 import { exitCodeFor, formatError, HarnessError } from "../errors.js";
 import { installInterruptHandlers, TeardownStack } from "../lifecycle/index.js";
-import type { ScenarioDefinition } from "../scenario/types.js";
+import type { ScenarioDefinition } from "../runner/types.js";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
 

@@ -16,12 +16,12 @@ import { intOption, writableDirOption } from "./args.js";
 import { HarnessError, InputError, exitCodeFor, formatError } from "../errors.js";
 import { describeFault } from "../faults/types.js";
 import { TeardownStack, installInterruptHandlers } from "../lifecycle/index.js";
-import { buildRunResult } from "../report/result.js";
-import { renderConsoleSummary } from "../report/text.js";
-import { writeReports } from "../report/write.js";
-import { runScenario, type ScenarioTopology } from "../scenario/run-scenario.js";
-import { scenarioTopology } from "../scenario/topology-adapter.js";
-import type { ScenarioDefinition } from "../scenario/types.js";
+import { buildRunResult } from "../reporting/result.js";
+import { renderConsoleSummary } from "../reporting/text.js";
+import { writeReports } from "../reporting/write.js";
+import { runScenario, type ScenarioTopology } from "../runner/run-scenario.js";
+import { scenarioTopology } from "../runner/topology-adapter.js";
+import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../history/types.js";
-import { coldNodeDeathWindow } from "../model/windows.js";
+import { coldNodeDeathWindow } from "../timing-oracle/windows.js";
 import { computeMeasures, dualSchedulerMs, measureValue, MEASURE_NAMES } from "./measures.js";
 import {
   cleanColdFailover,

@@ -1,6 +1,6 @@
 import { ofKind } from "../history/history.js";
 import type { FrameworkEntry, HistoryEntry, SchedulerHealthEntry } from "../history/types.js";
-import type { Range } from "../model/windows.js";
+import type { Range } from "../timing-oracle/windows.js";
 
 /**
  * The per-trial measures of issue 5. Their names are a contract (nightly job, studies). All times
@@ -78,7 +78,7 @@ export interface MeasureOptions {
   faultT?: number;
   /** The leader key; default: the `--ha` election key if it held a value at the fault, else `/scheduler`. */
   leaderKey?: string;
-  /** The §6 window for this scenario (from harness/model), when it has one. */
+  /** The §6 window for this scenario (from harness/timing-oracle), when it has one. */
   model?: Range;
   /** Namespaces whose pods follow the election by design (mirror pods of static pods). Default `["kube-system"]`. */
   ignoreNamespaces?: string[];

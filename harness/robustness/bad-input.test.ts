@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseScenarioArgs } from "../cli/scenario.js";
-import { defineScenario } from "../scenario/types.js";
+import { defineScenario } from "../runner/types.js";
 import { PROJECT_ROOT } from "./cli-process.js";
 
 // harness/ may not import the catalogue (layer rule): one scenario of the same shape stands in for it.

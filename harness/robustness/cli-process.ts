@@ -15,7 +15,7 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { forceRemove } from "../docker/containers.js";
 import { runLabelFilter } from "../docker/labels.js";
-import type { RunResult } from "../report/result.js";
+import type { RunResult } from "../reporting/result.js";
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
 import { LABELS } from "../docker/labels.js";
-import { coldNodeDeathWindow, type ModelWindow } from "../model/windows.js";
+import { coldNodeDeathWindow, type ModelWindow } from "../timing-oracle/windows.js";
 import { launchTopology, type StartedTopology } from "./launch.js";
 import { applySetOverrides, FAST_SPEC } from "./spec.js";
 import { etcdKey, healthy, LEADER_KEYS, mesosFrameworks } from "./status.js";

@@ -2,7 +2,7 @@ import { quantileSorted } from "simple-statistics";
 import { combineVerdicts, type CheckResult, type Verdict } from "../checks/checks.js";
 import type { HistoryEntry } from "../history/types.js";
 import { MEASURE_NAMES, measureValue, type MeasureName, type Measures } from "../measures/measures.js";
-import type { ModelWindow } from "../model/windows.js";
+import type { ModelWindow } from "../timing-oracle/windows.js";
 
 /** Everything a run produced; every report is a pure rendering of this. */
 export interface RunResult {

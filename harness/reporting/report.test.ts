@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { evaluateTrial, type CheckSpec } from "../checks/checks.js";
 import { historyFromNdjson } from "../history/history.js";
 import { cleanColdFailover, dualSchedulerPartition, tooFastFailover, type SampleTrial } from "../measures/sample-histories.js";
-import { coldNodeDeathWindow } from "../model/windows.js";
+import { coldNodeDeathWindow } from "../timing-oracle/windows.js";
 import { renderReportHtml } from "./html.js";
 import { buildRunResult, summarizeValues, type RunResult } from "./result.js";
 import { renderConsoleSummary, renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd, xmlEscape } from "./text.js";

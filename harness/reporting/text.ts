@@ -1,7 +1,7 @@
 import Table from "cli-table3";
 import { historyToNdjson } from "../history/history.js";
 import { MEASURE_NAMES, measureValue, type MeasureName } from "../measures/measures.js";
-import type { ModelWindow } from "../model/windows.js";
+import type { ModelWindow } from "../timing-oracle/windows.js";
 import type { RunResult } from "./result.js";
 
 /** `result.json`: the whole result, histories excluded (they are in `history.ndjson`). */

@@ -5,7 +5,7 @@
  */
 import { quantileSorted } from "simple-statistics";
 import { measureValue, type Measures } from "../measures/measures.js";
-import type { RunResult } from "../report/result.js";
+import type { RunResult } from "../reporting/result.js";
 import type { TopologyMode } from "../topology/spec.js";
 import type { GroundTruthEvent } from "./events.js";
 import { groundTruthPhases, VALIDATED_MEASURES, type GroundTruth, type ValidatedMeasure } from "./ground-truth.js";

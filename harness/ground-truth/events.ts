@@ -1,6 +1,6 @@
 /**
  * The emulations' ground-truth events (docs/CONTRACTS.md, "Emulation output"), read back from the
- * container logs the runner saved. Only harness/validation reads them: probes never measure from
+ * container logs the runner saved. Only harness/ground-truth reads them: probes never measure from
  * them; they exist to check that the probes measure what they claim.
  */
 import { readdir, readFile } from "node:fs/promises";

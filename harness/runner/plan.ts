@@ -14,7 +14,7 @@ import {
   type HotTimers,
   type ModelWindow,
   type PartitionWindow,
-} from "../model/windows.js";
+} from "../timing-oracle/windows.js";
 import type { TopologySpec } from "../topology/spec.js";
 import type { ScenarioDefinition } from "./types.js";
 

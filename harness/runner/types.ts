@@ -1,5 +1,5 @@
 import type { FaultSpec } from "../faults/types.js";
-import type { FailoverCase } from "../model/windows.js";
+import type { FailoverCase } from "../timing-oracle/windows.js";
 
 /**
  * A scenario is plain data (style-anchors: Jepsen test map, etcd TestScenario): which topology,

@@ -18,7 +18,7 @@ import { inject, type ActiveFault, type FaultRuntime, type ResolvedTarget } from
 import { describeFault } from "../faults/types.js";
 import { History } from "../history/history.js";
 import { WATCHED_KEYS, type EntryPayload } from "../history/types.js";
-import type { ModelWindow } from "../model/windows.js";
+import type { ModelWindow } from "../timing-oracle/windows.js";
 import {
   dockerEventsProbe,
   etcdKeysProbe,
@@ -29,7 +29,7 @@ import {
   type Probe,
   type ProbeTargets,
 } from "../probes/index.js";
-import { buildRunResult, type RunResult, type TrialResult } from "../report/result.js";
+import { buildRunResult, type RunResult, type TrialResult } from "../reporting/result.js";
 import type { TopologySpec } from "../topology/spec.js";
 import { createWorkloadPod, deleteWorkloadPod } from "../workload/pods.js";
 import { LiveState } from "./live-state.js";
