@@ -1,7 +1,5 @@
 /** What the figures were measured on: the machine, the engine, the code. */
-import { execFile } from "node:child_process";
 import os from "node:os";
-import { promisify } from "node:util";
 import type Docker from "dockerode";
 
 export interface MachineInfo {
@@ -44,19 +42,5 @@ export async function machineInfo(docker: Docker): Promise<MachineInfo> {
   };
 }
 
-export interface GitInfo {
-  commit: string | null;
-  /** Uncommitted changes to tracked files when the bench ran. */
-  dirty: boolean | null;
-}
-
-export async function gitInfo(cwd: string): Promise<GitInfo> {
-  const run = promisify(execFile);
-  try {
-    const { stdout: commit } = await run("git", ["rev-parse", "HEAD"], { cwd });
-    const { stdout: status } = await run("git", ["status", "--porcelain", "--untracked-files=no"], { cwd });
-    return { commit: commit.trim(), dirty: status.trim() !== "" };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
+/** Moved to harness/version.ts (also used by result.json and `--version`). */
+export { gitInfo, type GitInfo } from "../version.js";
