@@ -29,7 +29,7 @@ describe("History", () => {
     expect(() => h.record({ t: 1, kind: "bogus" } as never)).toThrow(/unknown kind "bogus"/);
   });
 
-  it("round-trips ndjson with a header per trial, and names the bad line", () => {
+  it("round-trips ndjson with a header per trial and the trial index on every line, and names the bad line", () => {
     const a = new History(5, 0);
     a.record({ t: 1, kind: "fault", name: "kill-leader", action: "inject", targets: ["master-1"] });
     const b = new History(9, 0);
@@ -38,11 +38,25 @@ describe("History", () => {
       { trial: 0, originEpochMs: 5, entries: a.entries() },
       { trial: 1, originEpochMs: 9, entries: b.entries() },
     ]);
-    expect(text.trim().split("\n")).toHaveLength(4);
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.trial, l.kind ?? "header"])).toEqual([[0, "header"], [0, "fault"], [1, "header"], [1, "etcd-key"]]);
     const back = historyFromNdjson(text);
     expect(back.map((t) => [t.trial, t.originEpochMs, t.entries.length])).toEqual([[0, 5, 1], [1, 9, 1]]);
     expect(back[1]!.entries[0]).toEqual({ t: 2, kind: "etcd-key", key: "/scheduler", value: null });
     expect(() => historyFromNdjson('{"t":1,"kind":"note","text":"x"}')).toThrow(/line 1: entry before any trial header/);
     expect(() => historyFromNdjson('{"trial":0,"originEpochMs":1}\n{oops')).toThrow(/line 2: not JSON/);
+    expect(() => historyFromNdjson('{"trial":0,"originEpochMs":1}\n{"trial":3,"t":1,"kind":"note","text":"x"}')).toThrow(/line 2: entry before the header of trial 3/);
+    expect(() => historyFromNdjson('{"trial":0,"originEpochMs":1}\n{"trial":"0","t":1,"kind":"note","text":"x"}')).toThrow(/line 2: "trial" is not a number/);
+    expect(() => historyFromNdjson('{"trial":0,"originEpochMs":1}\n{"trial":0,"originEpochMs":2}')).toThrow(/line 2: a second header for trial 0/);
+  });
+
+  it("an entry line goes to its own trial's header; files without per-line trial still parse", () => {
+    const interleaved = ['{"trial":0,"originEpochMs":5}', '{"trial":1,"originEpochMs":9}', '{"trial":0,"t":1,"kind":"note","text":"a"}', '{"trial":1,"t":2,"kind":"note","text":"b"}'].join("\n");
+    expect(historyFromNdjson(interleaved).map((t) => t.entries.map((e) => e.t))).toEqual([[1], [2]]);
+    const old = ['{"trial":0,"originEpochMs":5}', '{"t":1,"kind":"note","text":"a"}', '{"trial":1,"originEpochMs":9}', '{"t":2,"kind":"note","text":"b"}'].join("\n");
+    expect(historyFromNdjson(old)).toEqual([
+      { trial: 0, originEpochMs: 5, entries: [{ t: 1, kind: "note", text: "a" }] },
+      { trial: 1, originEpochMs: 9, entries: [{ t: 2, kind: "note", text: "b" }] },
+    ]);
   });
 });

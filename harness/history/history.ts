@@ -14,22 +14,24 @@ export class History {
 
   /**
    * @param originEpochMs epoch ms of the trial origin (t = 0)
-   * @param originMonoMs `performance.now()` at the origin; `now()` is measured from it
+   * @param originMonoMs the monotonic clock's reading at the origin; `now()` is measured from it
+   * @param monotonic the monotonic clock, ms. @default `performance.now` (a test passes a virtual clock's)
    */
   constructor(
     readonly originEpochMs: number,
     readonly originMonoMs: number = performance.now(),
+    readonly monotonic: () => number = () => performance.now(),
   ) {}
 
-  /** A history whose origin is this instant. */
-  static start(): History {
-    const mono = performance.now();
-    return new History(performance.timeOrigin + mono, mono);
+  /** A history whose origin is this instant of `clock` (default: the process's monotonic clock). */
+  static start(clock: { now(): number; epochAt(mono: number): number } = { now: () => performance.now(), epochAt: (mono) => performance.timeOrigin + mono }): History {
+    const mono = clock.now();
+    return new History(clock.epochAt(mono), mono, () => clock.now());
   }
 
   /** ms since the origin, on the monotonic clock. */
   now(): number {
-    return performance.now() - this.originMonoMs;
+    return this.monotonic() - this.originMonoMs;
   }
 
   /** Appends an entry. A malformed entry is a harness bug: it throws instead of corrupting the record. */
@@ -89,18 +91,23 @@ export interface SerializedTrialHistory extends TrialHeader {
 
 /**
  * ndjson: per trial, a header line `{"trial":0,"originEpochMs":...}` (no `kind`), then one line
- * per entry in `t` order.
+ * per entry in `t` order, each led by its trial index (`{"trial":0,"t":12.5,"kind":...}`), so a
+ * line taken out of the file (grep, jq) still says which trial it belongs to.
  */
 export function historyToNdjson(trials: readonly SerializedTrialHistory[]): string {
   const lines: string[] = [];
   for (const tr of trials) {
     lines.push(JSON.stringify({ trial: tr.trial, originEpochMs: tr.originEpochMs } satisfies TrialHeader));
-    for (const e of tr.entries) lines.push(JSON.stringify(e));
+    for (const e of tr.entries) lines.push(JSON.stringify({ trial: tr.trial, ...e }));
   }
   return lines.length ? lines.join("\n") + "\n" : "";
 }
 
-/** Parses what `historyToNdjson` wrote. Throws `E_INPUT` naming the first bad line. */
+/**
+ * Parses what `historyToNdjson` wrote; the entries come back without `trial`. An entry line with a
+ * `trial` goes to that trial's header (wherever it stood); one without (files written before entry
+ * lines carried it) to the header above it. Throws `E_INPUT` naming the first bad line.
+ */
 export function historyFromNdjson(text: string): SerializedTrialHistory[] {
   const out: { trial: number; originEpochMs: number; entries: HistoryEntry[] }[] = [];
   const lines = text.split("\n");
@@ -117,14 +124,19 @@ export function historyFromNdjson(text: string): SerializedTrialHistory[] {
       if (typeof o.trial !== "number" || typeof o.originEpochMs !== "number") {
         throw new HarnessError("E_INPUT", `history line ${i + 1}: header needs numeric "trial" and "originEpochMs"`);
       }
+      if (out.some((t) => t.trial === o.trial)) throw new HarnessError("E_INPUT", `history line ${i + 1}: a second header for trial ${o.trial}`);
       out.push({ trial: o.trial, originEpochMs: o.originEpochMs, entries: [] });
       return;
     }
     const problem = entryProblem(v);
     if (problem) throw new HarnessError("E_INPUT", `history line ${i + 1}: ${problem}`);
-    const current = out.at(-1);
-    if (!current) throw new HarnessError("E_INPUT", `history line ${i + 1}: entry before any trial header`);
-    current.entries.push(v as HistoryEntry);
+    const { trial, ...entry } = o;
+    if (trial !== undefined && typeof trial !== "number") throw new HarnessError("E_INPUT", `history line ${i + 1}: "trial" is not a number`);
+    const current = trial === undefined ? out.at(-1) : out.find((t) => t.trial === trial);
+    if (!current) {
+      throw new HarnessError("E_INPUT", `history line ${i + 1}: entry before ${trial === undefined ? "any trial header" : `the header of trial ${trial}`}`);
+    }
+    current.entries.push(entry as unknown as HistoryEntry);
   });
   return out;
 }
