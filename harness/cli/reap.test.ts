@@ -32,9 +32,10 @@ describe("npm run reap", () => {
     expect(stderr).toContain("hint: Run `npm run setup`");
   });
 
-  it("exits 2 on an unknown flag, with the usage", async () => {
+  it("exits 2 on an unknown flag, with the usage and a did-you-mean", async () => {
     const { code, stderr } = await runReap(["--everything"], {});
     expect(code).toBe(2);
-    expect(stderr).toMatch(/error \[E_INPUT\]: Unknown option '--everything'[\s\S]*usage: npm run reap/);
+    expect(stderr).toMatch(/^error \[E_INPUT\]: unknown option --everything\n {2}hint: usage: npm run reap \[-- --all\]/);
+    expect((await runReap(["--al"], {})).stderr).toMatch(/unknown option --al; did you mean --all\?/);
   });
 });
