@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "./setup/hash.js";
+import { PROJECT_ROOT } from "./paths.js";
 
 export interface GitInfo {
   /** Full commit hash of HEAD; null outside a git checkout (or without git). */

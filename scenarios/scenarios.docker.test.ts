@@ -21,6 +21,7 @@ import {
   scenarioCli,
   validateRun,
   VALIDATED_MEASURES,
+  validateRunReport,
   type RunResult,
   type ValidatedMeasure,
 } from "../harness/index.js";
@@ -105,6 +106,7 @@ describe.sequential("scenarios end to end (fast profile, one trial)", () => {
       const latest = path.join(out, c.scenario, "latest");
       const result = JSON.parse(await readFile(path.join(latest, "result.json"), "utf8")) as RunResult;
       const context = `${c.scenario} run ${result.runId} (status ${result.status}${result.error ? `: ${result.error.message}` : ""})`;
+      expect(await validateRunReport(latest), `${context}: reports against docs/result.schema.json`).toEqual([]);
 
       // Nothing of the run is left in Docker, whatever the verdict.
       const docker = await getDocker();

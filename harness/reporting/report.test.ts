@@ -1,28 +1,59 @@
-import { mkdtemp, mkdir, readFile, readlink, rm, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, mkdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterEach, describe, expect, it } from "vitest";
 import { evaluateTrial, type CheckSpec } from "../checks/checks.js";
 import { historyFromNdjson } from "../history/history.js";
-import { cleanColdFailover, dualSchedulerPartition, tooFastFailover, type SampleTrial } from "../measures/sample-histories.js";
-import { coldNodeDeathWindow } from "../timing-oracle/windows.js";
+import { ENTRY_KINDS } from "../history/types.js";
+import { MEASURE_NAMES } from "../measures/measures.js";
+import { cleanColdFailover, dualSchedulerPartition, tooFastFailover, type SampleTrial } from "../testing/sample-histories.js";
+import { expectValidRunReport } from "../testing/valid-report.js";
+import { coldNodeDeathWindow, partitionEtcdWindow } from "../timing-oracle/windows.js";
 import { renderReportHtml } from "./html.js";
-import { buildRunResult, summarizeValues, type RunResult } from "./result.js";
+import { buildRunResult, RESULT_SCHEMA_VERSION, summarizeValues, type RunResult, type TrialFault } from "./result.js";
+import { RESULT_SCHEMA_FILE, validateHistoryNdjson, validateRunResult } from "./schema.js";
 import { renderConsoleSummary, renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd, xmlEscape } from "./text.js";
 import { writeReports } from "./write.js";
 
 const model = coldNodeDeathWindow();
 const SPECS: CheckSpec[] = [{ check: "timing-oracle" }, { check: "single-active-scheduler" }, { check: "no-pod-lost" }];
 
+const META = {
+  harness: { version: "0.1.0", commit: "0123456789ab-dirty" },
+  environment: { node: "v20.19.0", platform: "linux/x64", docker: { version: "27.5.1", apiVersion: "1.47", endpoint: "unix:///var/run/docker.sock" } },
+  images: { "etcd-0": "k8sm-harness/base:514d0c7e9a1b", "master-1": "k8sm-harness/k8sm:340d2f0e3c4d", "master-2": "k8sm-harness/k8sm:340d2f0e3c4d" },
+  invocation: {
+    argv: ["kill-leader", "--profile", "fast"],
+    command: "npm run scenario -- kill-leader --profile fast",
+    rerun: "npm run scenario -- kill-leader --profile fast --repeat 3 --seed 42",
+  },
+};
+
+/** The trial's fault as the runner reports it, from the sample's inject entry. */
+function faultOf(s: SampleTrial): TrialFault | null {
+  const inj = s.entries.find((e) => e.kind === "fault" && e.action === "inject");
+  if (inj?.kind !== "fault") return null;
+  return {
+    kind: "kill-container",
+    description: "SIGKILL the scheduler-leader container",
+    targets: inj.targets.map((node) => ({ node, container: `k8sm-x-${node}`, how: "active framework pid scheduler(1)@10.0.0.11:40001" })),
+    offsetMs: 1234,
+    injectedAtMs: inj.t,
+    detail: { signal: "SIGKILL" },
+  };
+}
+
 function run(samples: SampleTrial[], extra: Partial<RunResult> = {}): RunResult {
   return buildRunResult({
+    ...META,
     scenario: "kill-leader",
     runId: "20261125-193000-ab12",
     startedAt: "2026-11-25T19:30:00.000Z",
     topology: { mode: "cold-standby", masters: 2 },
     model,
-    trials: samples.map((s, index) => ({ index, originEpochMs: s.originEpochMs, history: s.entries, ...evaluateTrial(s, SPECS, { model }) })),
+    trials: samples.map((s, index) => ({ index, originEpochMs: s.originEpochMs, fault: faultOf(s), history: s.entries, ...evaluateTrial(s, SPECS, { model }) })),
     ...extra,
   });
 }
@@ -64,17 +95,21 @@ describe("renderers", () => {
     expect(md).toContain("| R | 10.00 s | 22.50 s | 30.00 s |");
   });
 
-  it("summary.md says how to rerun: profile, seed, overrides, timers, and each fault's resolved target", () => {
+  it("summary.md says what ran and how to rerun: harness, images, rerun command, settings, and each fault's resolved target and offset", () => {
     const withSettings = run([cleanColdFailover()], {
       topology: { spec: { mode: "cold-standby", podmaster: { ttlSecs: 6, sleepMs: 1000 }, kubelet: { fileCheckFrequencyMs: 1000, syncFrequencyMs: 1000 } }, profile: "fast", seed: 7, sets: ["ttl-secs=6"] },
     });
-    withSettings.trials[0]!.history = [
-      ...withSettings.trials[0]!.history,
-      { t: 5, kind: "fault", name: "kill-container", action: "inject", targets: ["master-1"], detail: { description: "SIGKILL the scheduler-leader container", offsetMs: 1234, resolved: [{ node: "master-1", container: "c", how: "active framework pid x" }] } },
-    ];
     const md = renderSummaryMd(withSettings);
+    expect(md).toContain("Harness 0.1.0 (commit 0123456789ab-dirty), Node v20.19.0 on linux/x64, Docker 27.5.1 (API 1.47) at unix:///var/run/docker.sock.");
+    expect(md).toContain("- `k8sm-harness/base:514d0c7e9a1b`: etcd-0\n- `k8sm-harness/k8sm:340d2f0e3c4d`: master-1, master-2");
+    expect(md).toContain("Rerun: `npm run scenario -- kill-leader --profile fast --repeat 3 --seed 42`");
     expect(md).toContain("Settings: mode cold-standby, profile fast, seed 7; podmaster ttl 6 s, sleep 1 s; kubelet file-check 1 s, sync 1 s; --set `ttl-secs=6`.");
-    expect(md).toContain("- trial 0: SIGKILL the scheduler-leader container → master-1 (active framework pid x), fired 1.23 s into the renewal period");
+    expect(md).toContain("- trial 0: SIGKILL the scheduler-leader container → master-1 (active framework pid scheduler(1)@10.0.0.11:40001), after a random offset of 1.23 s, at t = 1.00 s");
+    const bare = renderSummaryMd(run([cleanColdFailover()], { invocation: null, images: {}, environment: { ...META.environment, docker: null }, trials: [{ ...run([cleanColdFailover()]).trials[0]!, fault: null }] }));
+    expect(bare).toContain("Docker version unknown.");
+    expect(bare).not.toMatch(/Rerun:|Images:/);
+    expect(bare).toContain("- trial 0: no fault injected");
+    expect(renderConsoleSummary(withSettings)).toContain("rerun: npm run scenario -- kill-leader --profile fast --repeat 3 --seed 42");
   });
 
   it("junit.xml is well-formed, one testcase per check per trial, failures carry the message", () => {
@@ -125,6 +160,64 @@ describe("renderers", () => {
   });
 });
 
+describe("result.json schema (docs/result.schema.json)", () => {
+  const schema = JSON.parse(readFileSync(RESULT_SCHEMA_FILE, "utf8")) as {
+    properties: { schemaVersion: { const: number }; summary: { required: string[] } };
+    $defs: { measures: { required: string[] }; historyEntryFields: { properties: { kind: { enum: string[] } } } };
+  };
+  const json = (r: RunResult) => JSON.parse(renderResultJson(r)) as Record<string, unknown> & { trials: Record<string, unknown>[] };
+
+  it("every result the renderers produce conforms: passes, failures, no trial, no fault, no CLI, no engine, a partition window", () => {
+    const partition = partitionEtcdWindow("cold-standby", 12_000);
+    const results = [
+      run([cleanColdFailover(), tooFastFailover(), dualSchedulerPartition()]),
+      run([], { status: "failed", error: { code: "E_DOCKER_UNAVAILABLE", message: "no engine", hint: "start dockerd" }, finishedAt: "2026-11-25T19:31:00.000Z", images: {}, model: null }),
+      run([cleanColdFailover()], { status: "interrupted", invocation: null, environment: { ...META.environment, docker: null } }),
+      run([cleanColdFailover()], { model: partition }),
+    ];
+    results[2]!.trials[0]!.fault = null;
+    for (const r of results) {
+      expect(validateRunResult(json(r))).toEqual([]);
+      expect(validateHistoryNdjson(renderHistoryNdjson(r))).toEqual([]);
+    }
+    expect(json(results[0]!).schemaVersion).toBe(RESULT_SCHEMA_VERSION);
+  });
+
+  it("a broken result fails, naming where: missing schemaVersion, an extra field, a wrong type, a bad time", () => {
+    const good = json(run([cleanColdFailover()]));
+    const broken = (edit: (j: ReturnType<typeof json>) => void) => {
+      const j = structuredClone(good);
+      edit(j);
+      return validateRunResult(j);
+    };
+    expect(broken((j) => delete j.schemaVersion)).toContain("/: must have required property 'schemaVersion'");
+    expect(broken((j) => (j.schemaVersion = 2))).toEqual([expect.stringMatching(/^\/schemaVersion: must be equal to constant/)]);
+    expect(broken((j) => (j.extra = 1))).toEqual(['/: must NOT have additional properties ("extra")']);
+    expect(broken((j) => ((j.trials[0]!.measures as Record<string, unknown>).newMeasureMs = 5))).toEqual(['/trials/0/measures: must NOT have additional properties ("newMeasureMs")']);
+    expect(broken((j) => ((j.trials[0]!.fault as Record<string, unknown>).offsetMs = "1.2 s"))).toContain("/trials/0/fault/offsetMs: must be number");
+    expect(broken((j) => delete (j.summary as Record<string, unknown>).podsLost)).toContain("/summary: must have required property 'podsLost'");
+    expect(broken((j) => (j.startedAt = "yesterday"))).toEqual(['/startedAt: must match format "date-time"']);
+    expect(broken((j) => (j.harness = { version: "0.1.0" }))).toContain("/harness: must have required property 'commit'");
+  });
+
+  it("a broken history.ndjson line fails: no trial index, an unknown kind, an extra field", () => {
+    const lines = renderHistoryNdjson(run([cleanColdFailover()])).trim().split("\n");
+    const entry = JSON.parse(lines[1]!) as Record<string, unknown>;
+    const { trial: _trial, ...noTrial } = entry;
+    expect(validateHistoryNdjson([lines[0], JSON.stringify(noTrial)].join("\n"))).toEqual(["line 2 /: must have required property 'trial'"]);
+    expect(validateHistoryNdjson(JSON.stringify({ ...entry, kind: "bogus" }))[0]).toMatch(/^line 1 \/kind: must be equal to one of the allowed values/);
+    expect(validateHistoryNdjson(JSON.stringify({ ...entry, extra: true }))).toEqual(['line 1 /: must NOT have unevaluated properties ("extra")']);
+    expect(validateHistoryNdjson("{oops")).toEqual(["line 1: not JSON"]);
+  });
+
+  it("names what the code names: measures, entry kinds, the version", () => {
+    expect(schema.properties.schemaVersion.const).toBe(RESULT_SCHEMA_VERSION);
+    expect(schema.properties.summary.required).toEqual([...MEASURE_NAMES]);
+    expect(schema.$defs.historyEntryFields.properties.kind.enum).toEqual([...ENTRY_KINDS]);
+    expect([...schema.$defs.measures.required].sort()).toEqual(Object.keys(run([cleanColdFailover()]).trials[0]!.measures).sort());
+  });
+});
+
 describe("writeReports", () => {
   const dirs: string[] = [];
   afterEach(async () => {
@@ -141,6 +234,11 @@ describe("writeReports", () => {
     expect(await readlink(path.join(root, "kill-leader", "latest"))).toBe("20261125-194000-cd34");
     expect((await stat(path.join(root, "kill-leader", "latest", "report.html"))).isFile()).toBe(true);
     expect(second.runDir).toBe(path.join(root, "kill-leader", "20261125-194000-cd34"));
+    expect((await expectValidRunReport(second.runDir)).runId).toBe("20261125-194000-cd34");
+    // The helper the Docker tier calls fails on a report that drifted.
+    const drifted = { ...JSON.parse(await readFile(path.join(second.runDir, "result.json"), "utf8")), extra: 1 };
+    await writeFile(path.join(second.runDir, "result.json"), JSON.stringify(drifted));
+    await expect(expectValidRunReport(second.runDir)).rejects.toThrow(/against docs\/result\.schema\.json/);
   });
 
   it("attempts every file when one fails, then throws E_REPORT naming it", async () => {

@@ -49,7 +49,7 @@ export function renderSummaryMd(r: RunResult): string {
     `Run \`${r.runId}\`, started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ""}, ${r.trials.length} trial(s), status ${r.status}.`,
   ];
   if (r.error) out.push("", `**Harness error** \`${r.error.code}\`: ${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ""}`);
-  out.push(...settingsLines(r.topology), ...faultLines(r.trials));
+  out.push(...provenanceLines(r), ...settingsLines(r.topology), ...faultLines(r.trials));
   out.push("", "## Trials", "", `| trial | verdict | ${TRIAL_COLUMNS.join(" | ")} |`, `| --- | --- |${TRIAL_COLUMNS.map(() => " ---: |").join("")}`);
   for (const t of r.trials) {
     out.push(`| ${t.index} | ${t.verdict} | ${TRIAL_COLUMNS.map((n) => formatMeasure(n, measureValue(t.measures, n))).join(" | ")} |`);
@@ -77,21 +77,31 @@ function settingsLines(topology: unknown): string[] {
   ];
 }
 
-/** Each trial's fault as fired: what, on which node, how the target was resolved, and the phase offset. */
-function faultLines(trials: RunResult["trials"]): string[] {
-  const lines = trials.flatMap((t) =>
-    t.history
-      .filter((e) => e.kind === "fault" && e.action === "inject")
-      .map((e) => {
-        const f = e as { t: number; detail?: { description?: string; offsetMs?: number; resolved?: { node: string; how: string }[] } };
-        const who = (f.detail?.resolved ?? []).map((x) => `${x.node} (${mdCell(x.how)})`).join(", ") || "—";
-        return `- trial ${t.index}: ${f.detail?.description ?? "fault"} → ${who}, fired ${formatMs(f.detail?.offsetMs)} into the renewal period`;
-      }),
-  );
-  return lines.length ? ["", "## Faults", "", ...lines] : [];
+/** What ran where, and the command that reruns it. */
+function provenanceLines(r: RunResult): string[] {
+  const d = r.environment.docker;
+  const out = [
+    "",
+    `Harness ${r.harness.version} (commit ${r.harness.commit}), Node ${r.environment.node} on ${r.environment.platform}, ${d ? `Docker ${d.version} (API ${d.apiVersion}) at ${d.endpoint}` : "Docker version unknown"}.`,
+  ];
+  // Parts share images: one line per image, naming the parts that ran it.
+  const byImage = new Map<string, string[]>();
+  for (const [part, image] of Object.entries(r.images)) byImage.set(image, [...(byImage.get(image) ?? []), part]);
+  if (byImage.size) out.push("", "Images:", "", ...[...byImage].map(([image, parts]) => `- \`${image}\`: ${parts.join(", ")}`));
+  if (r.invocation) out.push("", `Rerun: \`${r.invocation.rerun}\``);
+  return out;
 }
 
-const formatMs = (ms: number | undefined) => (ms === undefined ? "?" : `${(ms / 1000).toFixed(2)} s`);
+/** Each trial's fault as fired: what, on which node, how the target was resolved, and the phase offset. */
+function faultLines(trials: RunResult["trials"]): string[] {
+  const lines = trials.map((t) => {
+    if (!t.fault) return `- trial ${t.index}: no fault injected`;
+    const f = t.fault;
+    const who = f.targets.map((x) => `${x.node} (${mdCell(x.how)})`).join(", ") || "—";
+    return `- trial ${t.index}: ${mdCell(f.description)} → ${who}, after a random offset of ${s(f.offsetMs)}, at t = ${s(f.injectedAtMs)}`;
+  });
+  return lines.length ? ["", "## Faults", "", ...lines] : [];
+}
 
 /** XML 1.0 text/attribute escaping; drops characters XML cannot carry (control chars, lone surrogates). */
 export function xmlEscape(text: string): string {
@@ -167,5 +177,6 @@ export function renderConsoleSummary(r: RunResult): string {
   if (summary.length) lines.push(summary.toString());
   if (r.model) lines.push(`model ${r.model.case}: [${s(r.model.minMs)}, ${s(r.model.maxMs)}], expected ${s(r.model.expectedMs)}`);
   if (r.error) lines.push(`harness error ${r.error.code}: ${r.error.message}`);
+  if (r.invocation) lines.push(`rerun: ${r.invocation.rerun}`);
   return lines.join("\n");
 }
