@@ -34,7 +34,8 @@ describe("parseBenchArgs", () => {
     [["--trials", "1.5"], /--trials must be an integer/],
     [["--trials", "100000"], /between 1 and 200/],
     [["--up-samples", "21"], /--up-samples must be between 1 and 20/],
-    [["--bogus"], /Unknown option '--bogus'/],
+    [["--bogus"], /^unknown option --bogus$/],
+    [["--trails", "3"], /unknown option --trails; did you mean --trials\?/],
     [["kill-leader"], /unexpected argument/],
     [["--out", ""], /--out must not be empty/],
   ])("rejects %j with exit-2 input errors", async (argv, message) => {

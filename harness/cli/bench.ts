@@ -11,61 +11,35 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { benchDir, runBench } from "../bench/run-bench.js";
-import { parseBenchArgs } from "../bench/options.js";
+import { benchSpec } from "../bench/options.js";
 import { renderBenchTables } from "../bench/report.js";
 import { getDocker, newRunId, reap } from "../docker/index.js";
-import { exitCodeFor, formatError, HarnessError } from "../errors.js";
-import { installInterruptHandlers, TeardownStack } from "../lifecycle/index.js";
-import type { ScenarioDefinition } from "../runner/types.js";
-
+import { HarnessError } from "../errors.js";
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
+import type { ScenarioDefinition } from "../runner/types.js";
+import { defineCommand, runCommand } from "./shell.js";
 
-export async function benchCli(argv: readonly string[], scenario: ScenarioDefinition): Promise<number> {
-  const started = performance.now();
-  const stamp = () => {
-    const s = Math.floor((performance.now() - started) / 1000);
-    return `[${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}]`;
-  };
-  const progress = (line: string) => process.stderr.write(`${stamp()} ${line}\n`);
-
-  let options;
-  try {
-    options = await parseBenchArgs(argv, path.join(PROJECT_ROOT, "reports", "bench"), (s) => process.stdout.write(s));
-    if (!options) return 0;
-  } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
-    return exitCodeFor(err);
-  }
-
-  const controller = new AbortController();
-  const teardown = new TeardownStack();
-  const interrupts = installInterruptHandlers({ controller, teardown, log: progress });
-  const runId = newRunId();
-  let code = 2;
-  try {
-    const docker = await getDocker();
-    const reaped = await reap({ docker });
-    if (reaped.removed.length) progress(`reaped ${reaped.removed.length} resource(s) left by earlier runs`);
-    progress(`bench ${runId}: ${options.upSamples} topology launch(es), ${options.trials} ${scenario.name} trial(s), profile fast → ${benchDir(options.outDir, runId)}`);
-    const report = await runBench({ scenario, options, runId, docker, signal: controller.signal, teardown, progress, projectRoot: PROJECT_ROOT });
-    const file = path.join(benchDir(options.outDir, runId), "bench.json");
-    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`).catch((err: unknown) => {
-      throw new HarnessError("E_REPORT", `cannot write ${file}: ${(err as Error).message}`, "Check --out and free disk space.", { cause: err });
-    });
-    process.stdout.write(`${renderBenchTables(report)}\n`);
-    progress(`bench.json written to ${file}`);
-    if (report.status === "interrupted") code = 130;
-    else if (report.status === "failed") {
-      process.stderr.write(`${formatError(new HarnessError((report.error?.code ?? "E_INTERNAL") as never, report.error?.message ?? "failed"))}\n`);
-      code = 2;
-    } else code = 0;
-  } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
-    code = controller.signal.aborted ? 130 : exitCodeFor(err);
-  } finally {
-    progress("cleaning up");
-    await teardown.dispose().catch((err: unknown) => process.stderr.write(`cleanup: ${formatError(err)}\n`));
-    interrupts.uninstall();
-  }
-  return controller.signal.aborted ? 130 : code;
+export function benchCli(argv: readonly string[], scenario: ScenarioDefinition): Promise<number> {
+  const bench = defineCommand({
+    ...benchSpec(path.join(PROJECT_ROOT, "reports", "bench")),
+    async run({ input: options, signal, teardown, progress, out }) {
+      const runId = newRunId();
+      const docker = await getDocker();
+      const reaped = await reap({ docker });
+      if (reaped.removed.length) progress(`reaped ${reaped.removed.length} resource(s) left by earlier runs`);
+      progress(`bench ${runId}: ${options.upSamples} topology launch(es), ${options.trials} ${scenario.name} trial(s), profile fast → ${benchDir(options.outDir, runId)}`);
+      const report = await runBench({ scenario, options, runId, docker, signal, teardown, progress, projectRoot: PROJECT_ROOT });
+      const file = path.join(benchDir(options.outDir, runId), "bench.json");
+      await writeFile(file, `${JSON.stringify(report, null, 2)}\n`).catch((err: unknown) => {
+        throw new HarnessError("E_REPORT", `cannot write ${file}: ${(err as Error).message}`, "Check --out and free disk space.", { cause: err });
+      });
+      out(renderBenchTables(report));
+      progress(`bench.json written to ${file}`);
+      if (report.status === "interrupted") return 130;
+      // The shell reports it (exit 2); bench.json above already holds it.
+      if (report.status === "failed") throw new HarnessError((report.error?.code ?? "E_INTERNAL") as never, report.error?.message ?? "failed");
+      return 0;
+    },
+  });
+  return runCommand(bench, argv);
 }
