@@ -12,6 +12,8 @@ export type ErrorCode =
   | "E_SETUP"
   | "E_DISK_FULL"
   | "E_REPORT"
+  /** Releasing a run's resources failed (a fault not healed, a container not removed). */
+  | "E_CLEANUP"
   | "E_INTERRUPTED"
   | "E_INTERNAL";
 

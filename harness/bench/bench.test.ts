@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../history/types.js";
 import { computeMeasures } from "../measures/measures.js";
-import { cleanColdFailover, FAULT_T, ORIGIN } from "../measures/sample-histories.js";
+import { cleanColdFailover, FAULT_T, ORIGIN } from "../testing/sample-histories.js";
 import { summarizeValues } from "../reporting/result.js";
 import { VALIDATED_MEASURES, type ErrorStats, type ValidatedMeasure } from "../ground-truth/index.js";
 import { containerMemory, summarizeMemory, type MemorySample } from "./memory.js";
@@ -62,22 +62,24 @@ describe("parseBenchArgs", () => {
 });
 
 /**
- * cleanColdFailover with the runner's offset on the fault (400 ms): steady 0, fault 1000, new
- * scheduler 41000, pods 45000; the runner's steps: observe loop ended 45200, converge 60000.
+ * cleanColdFailover with the runner's offset on the fault (400 ms) and its later phase entries:
+ * steady 0, fault 1000, new scheduler 41000, pods 45000, converge 45200, evaluate/done as given.
  */
-const STEPS = { observed: 45_200, converge: 60_000 };
-function trial(index: number, originEpochMs = ORIGIN) {
+function trial(index: number, phases: { converge?: number; evaluate?: number; done?: number } = { converge: 45_200, evaluate: 47_700, done: 47_710 }, originEpochMs = ORIGIN) {
   const { entries } = cleanColdFailover();
-  const history: HistoryEntry[] = entries.map((e) => (e.kind === "fault" && e.action === "inject" ? { ...e, detail: { offsetMs: 400 } } : e));
-  return { index, originEpochMs, history, measures: computeMeasures(history, { originEpochMs }) };
+  const history: HistoryEntry[] = entries
+    .filter((e) => !(e.kind === "phase" && e.name === "converge"))
+    .map((e) => (e.kind === "fault" && e.action === "inject" ? { ...e, detail: { offsetMs: 400 } } : e));
+  for (const [name, t] of Object.entries(phases)) history.push({ t, kind: "phase", name: name as "converge" | "evaluate" | "done" });
+  return { index, originEpochMs, history, measures: computeMeasures(history.filter((e) => e.t < (phases.converge ?? Infinity)), { originEpochMs }) };
 }
 
 describe("trial timing", () => {
-  it("splits a trial's wall time into parts that add up", () => {
-    const t = trialTiming(trial(0), { ...STEPS, done: 62_500 }, true);
+  it("splits a trial's wall time, from its history alone, into parts that add up", () => {
+    const t = trialTiming(trial(0), true);
     // measures of cleanColdFailover: time to new scheduler 40 s, pod recovery 44 s.
-    expect(t).toMatchObject({ wallMs: 62_500, fullCycle: true, timeToNewSchedulerMs: 40_000, overheadMs: 22_500 });
-    expect(t.breakdown).toEqual({ steadyWaitMs: FAULT_T - 400, offsetMs: 400, toNewSchedulerMs: 40_000, podTailMs: 4_000, observeRestMs: 200, evaluateMs: 14_800, convergeMs: 2_500 });
+    expect(t).toMatchObject({ wallMs: 47_710, fullCycle: true, timeToNewSchedulerMs: 40_000, overheadMs: 47_710 - 40_000 - 400 });
+    expect(t.breakdown).toEqual({ steadyWaitMs: FAULT_T - 400, offsetMs: 400, toNewSchedulerMs: 40_000, podTailMs: 4_000, observeRestMs: 200, convergeMs: 2_500, evaluateMs: 10 });
     const sum = Object.values(t.breakdown).reduce((a, b) => a! + b!, 0);
     expect(sum).toBe(t.wallMs);
   });
@@ -85,25 +87,25 @@ describe("trial timing", () => {
   it("leaves the overhead null when no new scheduler was seen, and the wall time null when cut short", () => {
     const noFailover = trial(0);
     noFailover.measures = { ...noFailover.measures, timeToNewSchedulerMs: null };
-    expect(trialTiming(noFailover, { ...STEPS, done: 60_000 }, false).overheadMs).toBeNull();
-    expect(trialTiming(trial(0), STEPS, false)).toMatchObject({ wallMs: null, overheadMs: null });
+    expect(trialTiming(noFailover, false).overheadMs).toBeNull();
+    expect(trialTiming(trial(0, { converge: 45_200 }), false)).toMatchObject({ wallMs: null, overheadMs: null });
     const noSteady = trial(0);
-    noSteady.history = noSteady.history.filter((e) => e.kind !== "phase");
-    expect(trialTiming(noSteady, { ...STEPS, done: 60_000 }, false)).toMatchObject({ wallMs: null, overheadMs: null });
+    noSteady.history = noSteady.history.filter((e) => !(e.kind === "phase" && e.name === "steady"));
+    expect(trialTiming(noSteady, false)).toMatchObject({ wallMs: null, overheadMs: null });
   });
 
   it("summarizes over full cycles when there are any, and derives trials per hour from the mean wall time", () => {
-    const trials = [trial(0), trial(1), trial(2)];
-    const timings = trialTimings(trials, { 0: { ...STEPS, done: 62_500 }, 1: { ...STEPS, done: 64_500 }, 2: { ...STEPS, done: 60_000 } });
+    const trials = [trial(0, { converge: 45_200, evaluate: 47_700, done: 47_700 }), trial(1, { converge: 45_200, evaluate: 49_700, done: 49_700 }), trial(2, { converge: 45_200, evaluate: 45_200, done: 45_200 })];
+    const timings = trialTimings(trials);
     expect(timings.map((t) => t.fullCycle)).toEqual([true, true, false]);
     const s = summarizeTimings(timings);
     expect(s.basis).toBe("full-cycle");
-    expect(s.wallMs).toMatchObject({ n: 2, min: 62_500, max: 64_500, p50: 63_500 });
-    expect(s.overheadMs).toMatchObject({ n: 2, p50: 23_500 });
+    expect(s.wallMs).toMatchObject({ n: 2, min: 47_700, max: 49_700, p50: 48_700 });
+    expect(s.overheadMs).toMatchObject({ n: 2, p50: 48_700 - 40_400 });
     expect(s.breakdown.convergeMs).toMatchObject({ min: 2_500, max: 4_500 });
-    expect(s.trialsPerHour).toBeCloseTo(3_600_000 / 63_500, 6);
-    const single = summarizeTimings(trialTimings([trial(0)], { 0: { ...STEPS, done: 60_000 } }));
-    expect(single).toMatchObject({ basis: "all", wallMs: { n: 1, p50: 60_000 } });
+    expect(s.trialsPerHour).toBeCloseTo(3_600_000 / 48_700, 6);
+    const single = summarizeTimings(trialTimings([trial(2, { converge: 45_200, evaluate: 45_200, done: 45_200 })]));
+    expect(single).toMatchObject({ basis: "all", wallMs: { n: 1, p50: 45_200 } });
     expect(summarizeTimings([]).trialsPerHour).toBeNull();
   });
 
@@ -151,7 +153,7 @@ describe("bench report", () => {
     Object.fromEntries(VALIDATED_MEASURES.map((m) => [m, m === "phases.leaseExpiredMs" ? { n: 0, p50: null, p95: null, max: null } : { n: 10, p50: 20, p95, max: p95 + 5 }])) as Record<ValidatedMeasure, ErrorStats>;
 
   function report(over: { upMs?: number[]; overheadMs?: number[]; p95?: number; peakMiB?: number | null } = {}): BenchReport {
-    const timings = summarizeTimings(trialTimings([trial(0), trial(1)], { 0: { ...STEPS, done: 62_500 } }));
+    const timings = summarizeTimings(trialTimings([trial(0), trial(1)]));
     const figures = {
       topologyUpMs: { ...summarizeValues(over.upMs ?? [12_000, 13_000]), samples: [], steps: summarizeSteps([[{ atMs: 2_000, line: "etcd healthy" }]]), downMs: summarizeValues([1_500]) },
       trialOverheadMs: { ...summarizeValues(over.overheadMs ?? [1_500]), basis: timings.basis, wallMs: timings.wallMs, breakdown: timings.breakdown, trials: [] },
@@ -195,8 +197,8 @@ describe("bench report", () => {
     expect(text).toMatch(/probeErrorMs phases\.leaseExpiredMs.*no ground truth/);
     expect(text).toMatch(/probeErrorMs timeToNewSchedulerMs.*p95 60 ms.*p95 < 100 ms.*met/);
     expect(text).toMatch(/topologyRssMiB.*900 MiB \(anon 700 MiB/);
-    expect(text).toMatch(/trialsPerHour.*58 \(mean wall 62\.50 s\)/);
-    expect(text).toMatch(/evaluateMs.*14\.80 s/);
+    expect(text).toMatch(/trialsPerHour.*75 \(mean wall 47\.71 s\)/);
+    expect(text).toMatch(/convergeMs.*2\.50 s/);
     expect(text).toMatch(/etcd.*2\.00 s/);
     expect(text).toMatch(/commit: 0123abc/);
     expect(text).toMatch(/goals missed: trialOverheadMs$/);

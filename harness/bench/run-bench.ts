@@ -3,35 +3,34 @@
  *
  *   1. `upSamples − 1` standalone launches of the default cold-standby topology, each timed
  *      (launch → healthy, per health step) and removed (timed too);
- *   2. one kill-leader run of `trials` trials on one topology (`runScenario`, as `npm run scenario
- *      -- kill-leader --profile fast --repeat N`), its launch timed as the last sample, with the
- *      topology's containers' memory sampled from Docker stats while the trials run;
- *   3. from that run: per-trial wall time and its parts (harness/bench/timing.ts, from the history and
- *      the runner's `onTrialStep` hook), and the probes'
- *      error against the emulations' ground-truth events in the saved container logs
- *      (harness/ground-truth).
+ *   2. one kill-leader run of `trials` trials on one topology (`executeRun`, as `npm run scenario
+ *      -- kill-leader --profile fast --repeat N`), its launch timed from its progress lines as the
+ *      last sample, with the topology's containers' memory sampled from Docker stats meanwhile;
+ *   3. from that run: per-trial wall time and its parts (harness/bench/timing.ts, from each trial's
+ *      history), and the probes' error against the emulations' ground-truth events in the saved
+ *      container logs (harness/ground-truth).
  *
  * Never throws for a failure of the run: the report says how far it got (`status`, `error`).
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
+import { runLabelFilter } from "../docker/labels.js";
 import { newRunId } from "../docker/run-id.js";
 import { HarnessError, InterruptedError } from "../errors.js";
+import { containerRole, parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
 import type { TeardownStack } from "../lifecycle/teardown-stack.js";
-import { summarizeValues } from "../reporting/result.js";
-import { writeReports } from "../reporting/write.js";
-import { runScenario, type ScenarioTopology } from "../runner/run-scenario.js";
-import { scenarioTopology } from "../runner/topology-adapter.js";
+import { summarizeValues, type RunResult } from "../reporting/result.js";
+import { dockerEngine } from "../runner/docker-engine.js";
+import { executeRun } from "../runner/execute-run.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { launchTopology } from "../topology/launch.js";
 import { applySetOverrides, profileSpec, type TopologySpec } from "../topology/spec.js";
-import { containerRole, parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
 import { gitInfo, machineInfo } from "./machine.js";
-import { startMemorySampler, summarizeMemory, type MemorySampler, type MemorySummary } from "./memory.js";
+import { startMemorySampler, summarizeMemory, type MemorySummary } from "./memory.js";
 import type { BenchOptions } from "./options.js";
 import { evaluateGoals, type BenchReport, type LaunchSample } from "./report.js";
-import { summarizeSteps, summarizeTimings, trialTimings, type LaunchStep, type TrialSteps } from "./timing.js";
+import { summarizeSteps, summarizeTimings, trialTimings, type LaunchStep } from "./timing.js";
 
 export interface BenchInput {
   /** The kill-leader scenario (harness/ does not import the catalogue: the entry point passes it). */
@@ -41,7 +40,7 @@ export interface BenchInput {
   runId: string;
   docker: Docker;
   signal: AbortSignal;
-  /** Topologies are registered here as they come up, so Ctrl-C removes them. */
+  /** The standalone launches are registered here as they come up, so Ctrl-C removes them. */
   teardown: TeardownStack;
   progress: (line: string) => void;
   projectRoot: string;
@@ -62,8 +61,7 @@ export async function runBench(input: BenchInput): Promise<BenchReport> {
   const spec = applySetOverrides(profileSpec(BENCH_PROFILE), scenario.topology);
   const samples: LaunchSample[] = [];
   let memory: MemorySummary = summarizeMemory([]);
-  let run: Awaited<ReturnType<typeof runScenario>> | undefined;
-  const steps: Record<number, TrialSteps> = {};
+  let run: RunResult | undefined;
   let scenarioRun: BenchReport["scenarioRun"] = null;
   let validation: Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials"> = { probeErrorMs: null, probeErrorNote: "the trial run did not complete", probeErrorTrials: [] };
   let status: BenchReport["status"] = "completed";
@@ -79,55 +77,40 @@ export async function runBench(input: BenchInput): Promise<BenchReport> {
     }
 
     const scenarioRunId = newRunId();
-    const reportDir = path.join(dir, scenario.name, scenarioRunId);
-    const logDir = path.join(reportDir, "logs");
-    await mkdir(logDir, { recursive: true });
-    progress(`${scenario.name}: run ${scenarioRunId}, profile ${BENCH_PROFILE}, seed ${seed}, ${options.trials} trial(s); reports → ${reportDir}`);
-    let topology: ScenarioTopology | undefined;
-    let sampler: MemorySampler | undefined;
-    input.teardown.defer(async () => { await sampler?.stop(); await topology?.stop(); }, "remove the trial topology");
-    run = await runScenario({
-      scenario,
-      spec,
-      runId: scenarioRunId,
-      options: { profile: BENCH_PROFILE, seed, sets: [], repeat: options.trials, scenarioOverrides: scenario.topology, bench: input.runId },
-      repeat: options.trials,
-      seed,
-      docker,
-      signal,
-      launch: async (s, sig) => {
-        const steps: LaunchStep[] = [];
-        const t0 = performance.now();
-        const t = await scenarioTopology(s, { runId: scenarioRunId, signal: sig, logDir, onProgress: (line) => { steps.push({ atMs: performance.now() - t0, line }); progress(`  up: ${line}`); } });
-        samples.push({ ms: performance.now() - t0, source: "trial-run", steps });
-        progress(`topology up ${options.upSamples}/${options.upSamples} (the trial run's): ${(samples.at(-1)!.ms / 1000).toFixed(2)} s`);
-        return t;
-      },
-      onTopology: (t) => {
-        topology = t;
-        sampler = startMemorySampler(docker, t.labelFilter, { name: containerRole });
-      },
-      onTrialStep: (k, step, t) => { (steps[k] ??= {})[step] = t; },
-      progress,
-    });
-    memory = (await sampler?.stop()) ?? memory;
-    sampler = undefined;
-    await writeReports(dir, run);
-    // The container logs are complete once the containers are gone.
-    progress("removing the trial topology");
-    await topology?.stop();
-    scenarioRun = { runId: scenarioRunId, reportDir, status: run.status, verdict: run.verdict, trials: run.trials.length };
+    // The trial run's launch, timed from its progress lines: "launching ..." → the test pod Running.
+    const launch: { t0?: number; steps: LaunchStep[]; done: boolean } = { steps: [], done: false };
+    const timed = (line: string): void => {
+      if (launch.t0 === undefined && line.startsWith("launching")) launch.t0 = performance.now();
+      else if (launch.t0 !== undefined && !launch.done) {
+        launch.steps.push({ atMs: performance.now() - launch.t0, line });
+        if (/^test pod reached Running/.test(line)) {
+          launch.done = true;
+          samples.push({ ms: launch.steps.at(-1)!.atMs, source: "trial-run", steps: launch.steps });
+          progress(`topology up ${options.upSamples}/${options.upSamples} (the trial run's): ${(launch.steps.at(-1)!.atMs / 1000).toFixed(2)} s`);
+          return;
+        }
+      }
+      progress(line);
+    };
+    const sampler = startMemorySampler(docker, runLabelFilter(scenarioRunId), { name: containerRole });
+    const outcome = await executeRun(
+      { scenario, spec, repeat: options.trials, seed, options: { profile: BENCH_PROFILE, sets: [], scenarioOverrides: scenario.topology, bench: input.runId } },
+      { engine: await dockerEngine(docker), signal, outDir: dir, runId: scenarioRunId, progress: timed },
+    ).finally(async () => { memory = await sampler.stop(); });
+    run = outcome.result;
+    scenarioRun = { runId: scenarioRunId, reportDir: outcome.reportDir, status: run.status, verdict: run.verdict, trials: run.trials.length };
     if (run.status !== "completed") {
       status = run.status;
       error = run.error ? { code: run.error.code, message: run.error.message } : undefined;
     }
-    validation = await validateTrials(run, logDir);
+    // The container logs are complete: executeRun removed the containers before it returned.
+    validation = await validateTrials(run, path.join(outcome.reportDir, "logs"));
   } catch (err) {
     status = signal.aborted || err instanceof InterruptedError ? "interrupted" : "failed";
     error = err instanceof HarnessError ? { code: err.code, message: err.message } : { code: "E_INTERNAL", message: String((err as Error)?.stack ?? err) };
   }
 
-  const timings = trialTimings(run?.trials ?? [], steps);
+  const timings = trialTimings(run?.trials ?? []);
   const t = summarizeTimings(timings);
   const figures = {
     topologyUpMs: {
@@ -175,7 +158,7 @@ async function standaloneLaunch(spec: TopologySpec, i: number, input: BenchInput
   return { ms, source: "standalone", steps, downMs: performance.now() - d0 };
 }
 
-async function validateTrials(run: NonNullable<Awaited<ReturnType<typeof runScenario>>>, logDir: string): Promise<Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials">> {
+async function validateTrials(run: RunResult, logDir: string): Promise<Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials">> {
   try {
     const events = parseEventLogs(await readContainerLogs(logDir));
     if (!events.length) return { probeErrorMs: null, probeErrorNote: `no emulation events in ${logDir}`, probeErrorTrials: [] };

@@ -1,33 +1,34 @@
 /**
- * Where a trial's wall time goes, from the runner's history entries (`steady`, the fault with its
- * `offsetMs`) and its `onTrialStep` hook (`observed`, `converge`, `done`), all on the trial's axis:
+ * Where a trial's wall time goes, from its history alone: the runner's `phase` entries (steady,
+ * inject, observe, converge, evaluate, done), the fault's `offsetMs` and the measures:
  *
- *   steady ─ steadyWait ─ offset ─ fault ─ toNewScheduler ─ podTail ─ observeRest ─ observed
- *          ─ evaluate ─ converge ─ converge work ─ done
+ *   steady ─ steadyWait ─ offset ─ inject ─ toNewScheduler ─ podTail ─ observeRest ─ converge
+ *          ─ convergeWork ─ evaluate ─ evaluate work ─ done
  *
- * - steadyWait: the `steady` entry → the offset's start (healthy baseline, workload pods Running);
- * - offsetMs: the random phase offset before the fault (uniform in the renewal period);
+ * - steadyWait: `steady` → the offset's start (healthy baseline, workload pods Running);
+ * - offsetMs: the random phase offset before the fault (uniform in the renewal period), by design;
  * - toNewScheduler: `timeToNewSchedulerMs`: the failover itself, what a trial exists to measure;
  * - podTail: pods still coming up after the new scheduler (`podRecoveryMs` − `timeToNewSchedulerMs`);
- * - observeRest: recovery as the measures see it → the observe loop's end: the loop's 100 ms poll
- *   and its live state's view of "recovered" (which also waits for the outage pod);
- * - evaluateMs: observe loop end → the `converge` entry (a late heal, the checks' evaluation);
- * - convergeMs: `converge` → `done`: restarting what the fault killed, deleting the outage pod. The
- *   runner converges only between trials, so the last trial's is empty (`fullCycle` false).
+ * - observeRestMs: recovery as the measures see it → `converge`: the observe loop's poll, its
+ *   live view of "recovered" (which also waits for the outage pod), and a late heal;
+ * - convergeMs: `converge` → `evaluate`: restarting what the fault killed and waiting until the
+ *   probes see it settled, deleting the outage pod. Only between trials (`fullCycle`);
+ * - evaluateMs: `evaluate` → `done`: measures and checks.
  *
- * The parts add up to `wallMs`; `overheadMs` = `wallMs` − `timeToNewSchedulerMs` (issue 6).
+ * The parts add up to `wallMs`. `overheadMs` = `wallMs` − `timeToNewSchedulerMs` − `offsetMs`:
+ * the harness's own time per trial (issue 9's goal: p50 under 2 s, fast profile).
  */
 import { mean } from "simple-statistics";
 import { ofKind } from "../history/history.js";
+import type { RunnerPhase } from "../history/types.js";
 import { summarizeValues, type SummaryStats, type TrialResult } from "../reporting/result.js";
-import type { TrialStep } from "../runner/run-scenario.js";
 
-export const BREAKDOWN_PARTS = ["steadyWaitMs", "offsetMs", "toNewSchedulerMs", "podTailMs", "observeRestMs", "evaluateMs", "convergeMs"] as const;
+export const BREAKDOWN_PARTS = ["steadyWaitMs", "offsetMs", "toNewSchedulerMs", "podTailMs", "observeRestMs", "convergeMs", "evaluateMs"] as const;
 export type BreakdownPart = (typeof BREAKDOWN_PARTS)[number];
 
 export interface TrialTiming {
   index: number;
-  /** `steady` entry → `done`; null when the trial has no `steady` or never got to `done` (cut short). */
+  /** `steady` → `done`; null when the trial lacks either (cut short). */
   wallMs: number | null;
   /** Followed by another trial, so its converge did the between-trial work. */
   fullCycle: boolean;
@@ -37,13 +38,11 @@ export interface TrialTiming {
 }
 
 type TrialInput = Pick<TrialResult, "index" | "measures" | "history">;
-/** The runner's `onTrialStep` times of one trial. */
-export type TrialSteps = Partial<Record<TrialStep, number>>;
 
 /** One trial's timing; `fullCycle`: another trial followed it on the same topology. */
-export function trialTiming(trial: TrialInput, steps: TrialSteps, fullCycle: boolean): TrialTiming {
-  const steadyT = ofKind(trial.history, "phase").find((p) => p.name === "steady")?.t;
-  const { observed: observedT, converge: convergeT, done: endT } = steps;
+export function trialTiming(trial: TrialInput, fullCycle: boolean): TrialTiming {
+  const at = (name: RunnerPhase): number | undefined => ofKind(trial.history, "phase").find((p) => p.name === name)?.t;
+  const [steadyT, convergeT, evaluateT, endT] = [at("steady"), at("converge"), at("evaluate"), at("done")];
   const wallMs = steadyT !== undefined && endT !== undefined ? endT - steadyT : null;
   const m = trial.measures;
   const ttns = m.timeToNewSchedulerMs;
@@ -57,22 +56,21 @@ export function trialTiming(trial: TrialInput, steps: TrialSteps, fullCycle: boo
     wallMs,
     fullCycle,
     timeToNewSchedulerMs: ttns,
-    overheadMs: wallMs !== null && ttns !== null ? wallMs - ttns : null,
+    overheadMs: wallMs !== null && ttns !== null && offset !== null ? wallMs - ttns - offset : null,
     breakdown: {
       steadyWaitMs: steadyT !== undefined && faultT !== null && offset !== null ? faultT - offset - steadyT : null,
       offsetMs: offset,
       toNewSchedulerMs: ttns,
       podTailMs: podTail,
-      observeRestMs: recoveredT !== null && observedT !== undefined ? observedT - recoveredT : null,
-      evaluateMs: observedT !== undefined && convergeT !== undefined ? convergeT - observedT : null,
-      convergeMs: convergeT !== undefined && endT !== undefined ? endT - convergeT : null,
+      observeRestMs: recoveredT !== null && convergeT !== undefined ? convergeT - recoveredT : null,
+      convergeMs: convergeT !== undefined && evaluateT !== undefined ? evaluateT - convergeT : null,
+      evaluateMs: evaluateT !== undefined && endT !== undefined ? endT - evaluateT : null,
     },
   };
 }
 
-/** `steps[trial index]`: the runner's `onTrialStep` times. */
-export function trialTimings(trials: readonly TrialInput[], steps: Readonly<Record<number, TrialSteps>>): TrialTiming[] {
-  return trials.map((t, i) => trialTiming(t, steps[t.index] ?? {}, i + 1 < trials.length));
+export function trialTimings(trials: readonly TrialInput[]): TrialTiming[] {
+  return trials.map((t, i) => trialTiming(t, i + 1 < trials.length));
 }
 
 export interface TimingSummary {

@@ -7,24 +7,22 @@
  * failed (or the verdict is unknown: no healthy baseline), 2 harness error or invalid input,
  * 130 interrupted. Reports are written in every case that got as far as a run id.
  */
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
-import { getDocker, newRunId, reap } from "../docker/index.js";
+import { dockerEndpoint, newRunId } from "../docker/index.js";
 import { intOption, writableDirOption } from "./args.js";
-import { HarnessError, InputError, exitCodeFor, formatError } from "../errors.js";
+import { HarnessError, InputError, exitCodeFor, formatError, type ErrorCode } from "../errors.js";
 import { describeFault } from "../faults/types.js";
 import { TeardownStack, installInterruptHandlers } from "../lifecycle/index.js";
-import { buildRunResult } from "../reporting/result.js";
 import { renderConsoleSummary } from "../reporting/text.js";
-import { writeReports } from "../reporting/write.js";
-import { runScenario, type ScenarioTopology } from "../runner/run-scenario.js";
-import { scenarioTopology } from "../runner/topology-adapter.js";
+import { dockerEngine } from "../runner/docker-engine.js";
+import type { RunEngine } from "../runner/engine.js";
+import { executeRun } from "../runner/execute-run.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
+import { PROJECT_ROOT } from "../paths.js";
 
 const USAGE = `usage: npm run scenario -- <name> [options]
 
@@ -96,7 +94,7 @@ export async function parseScenarioArgs(argv: readonly string[], catalogue: read
   return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false };
 }
 
-/** The whole CLI; returns the exit code. */
+/** The whole CLI: parse → executeRun → print. Returns the exit code. */
 export async function scenarioCli(argv: readonly string[], catalogue: readonly ScenarioDefinition[]): Promise<number> {
   const started = performance.now();
   const stamp = () => {
@@ -115,64 +113,32 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   }
 
   const controller = new AbortController();
-  const teardown = new TeardownStack();
-  const interrupts = installInterruptHandlers({ controller, teardown, log: (l) => progress(l) });
+  const interrupts = installInterruptHandlers({ controller, teardown: new TeardownStack(), log: (l) => progress(l) });
   const runId = newRunId();
-  const startedAt = new Date().toISOString();
-  const reportDir = path.join(input.outDir, input.scenario.name, runId);
-  let code = 2;
-  let reported = false;
+  let code: number;
   try {
-    const docker = await getDocker();
-    const reaped = await reap({ docker });
-    if (reaped.removed.length) progress(`reaped ${reaped.removed.length} resource(s) left by earlier runs`);
-    await mkdir(path.join(reportDir, "logs"), { recursive: true });
-    progress(`${input.scenario.name}: run ${runId}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${reportDir}`);
-
-    let topology: ScenarioTopology | undefined;
-    if (!input.keep) teardown.defer(async () => { await topology?.stop(); }, "remove the topology");
-    const result = await runScenario({
-      scenario: input.scenario,
-      spec: input.spec,
-      runId,
-      options: { profile: input.profile, seed: input.seed, sets: input.sets, repeat: input.repeat, scenarioOverrides: input.scenario.topology },
-      repeat: input.repeat,
-      seed: input.seed,
-      docker,
-      signal: controller.signal,
-      launch: (spec, signal) => scenarioTopology(spec, { runId, signal, logDir: path.join(reportDir, "logs"), keep: input.keep, onProgress: progress }),
-      onTopology: (t) => { topology = t; },
-      progress,
-    });
-
-    reported = true; // writeReports attempts every file and reports its own failure
-    await writeReports(input.outDir, result);
-    progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);
+    const engine = await dockerEngine().catch((err: unknown) => unavailableEngine(err));
+    progress(`${input.scenario.name}: run ${runId}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${path.join(input.outDir, input.scenario.name, runId)}`);
+    const { result, reportDir, reportError } = await executeRun(
+      {
+        scenario: input.scenario,
+        spec: input.spec,
+        repeat: input.repeat,
+        seed: input.seed,
+        options: { profile: input.profile, sets: input.sets, scenarioOverrides: input.scenario.topology },
+      },
+      { engine, signal: controller.signal, outDir: input.outDir, runId, keep: input.keep, progress, invocation: { argv, rerun: rerunCommand(input) } },
+    );
+    if (reportError) process.stderr.write(`${formatError(reportError)}\n`);
+    else progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);
+    if (result.error && result.status === "failed") process.stderr.write(`${formatError(new HarnessError(result.error.code as ErrorCode, result.error.message, result.error.hint))}\n`);
     process.stdout.write(`${renderConsoleSummary(result)}\n`);
-    if (input.keep) progress(`topology kept running (run ${runId}); remove it with: npm run topology -- down --run-id ${runId}`);
+    if (input.keep && result.status !== "failed") progress(`topology kept running (run ${runId}); remove it with: npm run topology -- down --run-id ${runId}`);
     if (result.status === "interrupted") code = 130;
-    else if (result.status === "failed") code = 2; // the summary above shows the error
+    else if (result.status === "failed" || reportError) code = 2;
     else code = result.verdict === "pass" ? 0 : 1;
     if (result.verdict === "unknown" && result.status === "completed") progress("verdict unknown: no healthy baseline before the fault in at least one trial (see the report)");
-  } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
-    code = controller.signal.aborted ? 130 : exitCodeFor(err);
-    // The run has an id: its report exists even when it failed before any trial (no engine, ...).
-    if (!reported) {
-      const error = err instanceof HarnessError ? { code: err.code, message: err.message, hint: err.hint } : { code: "E_INTERNAL", message: String(err) };
-      const result = buildRunResult({
-        scenario: input.scenario.name, runId, startedAt, finishedAt: new Date().toISOString(), status: code === 130 ? "interrupted" : "failed", error,
-        topology: { spec: input.spec, profile: input.profile, seed: input.seed, sets: input.sets }, model: null, trials: [],
-      });
-      await writeReports(input.outDir, result).then(() => progress(`report written to ${reportDir}`), (e: unknown) => process.stderr.write(`${formatError(e)}\n`));
-    }
   } finally {
-    progress("cleaning up");
-    await teardown.dispose().catch((err: unknown) => {
-      // Which steps failed and why (the teardown names them), and what to do: no stack trace.
-      const what = err instanceof AggregateError ? err.message : formatError(err);
-      process.stderr.write(`cleanup: ${what}\n  hint: what is left is labelled k8sm-chaos.run-id=${runId}; \`npm run reap\` removes it once the Docker engine answers\n`);
-    });
     interrupts.uninstall();
   }
   const exitCode = controller.signal.aborted ? 130 : code;
@@ -180,4 +146,21 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   // process alive for ever (as in `topology up`). Everything is written: exit explicitly.
   if (input.keep) process.exit(exitCode);
   return exitCode;
+}
+
+/** The command that reruns this run with its seed pinned. */
+export function rerunCommand(input: ScenarioCliInput): string {
+  const args = [input.scenario.name, "--profile", input.profile, "--repeat", String(input.repeat), "--seed", String(input.seed), ...input.sets.flatMap((s) => ["--set", s])];
+  return `npm run scenario -- ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ")}`;
+}
+
+/**
+ * An engine for a run that cannot reach Docker: launching fails with the engine's error, so the run
+ * still gets its id and its report (status failed) like any other failure.
+ */
+function unavailableEngine(err: unknown): RunEngine {
+  const fail = async (): Promise<never> => {
+    throw err;
+  };
+  return { endpoint: dockerEndpoint(), reap: async () => 0, launch: fail, probes: () => [], workload: () => ({ createPod: fail, deletePod: fail }), version: async () => null };
 }

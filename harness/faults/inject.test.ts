@@ -1,54 +1,57 @@
 import { describe, expect, it } from "vitest";
-import { inject, type FaultRuntime } from "./inject.js";
+import { FakeCluster } from "../testing/fake-engine.js";
+import { VirtualClock } from "../testing/virtual-clock.js";
+import { inject } from "./inject.js";
+import type { LeaderView } from "./targets.js";
 
-/** A runtime that records calls; exec answers from a table. Tests the fault logic, not Docker. */
-function recorder(execExit: (cmd: string[]) => number = () => 0) {
-  const calls: string[] = [];
-  const rt: FaultRuntime = {
-    resolve: async (target) => ({ node: "master-1", container: "k8sm-x-master-1", how: `test:${target}` }),
-    kill: async (c, s) => void calls.push(`kill ${c} ${s}`),
-    pause: async (c) => void calls.push(`pause ${c}`),
-    unpause: async (c) => void calls.push(`unpause ${c}`),
-    exec: async (c, cmd) => {
-      calls.push(`exec ${c} ${cmd.join(" ")}`);
-      const exitCode = execExit(cmd);
-      return { exitCode, stdout: "", stderr: exitCode ? "boom" : "" };
-    },
-    etcdIps: () => ["10.0.0.2", "10.0.0.9"],
-    ttlSecs: () => 6,
-  };
-  return { rt, calls };
+/** The fake cluster records every call; exec answers from a table. Tests the fault logic, not Docker. */
+function cluster(execExit: (cmd: readonly string[]) => number = () => 0) {
+  const clock = new VirtualClock();
+  const c = new FakeCluster(clock, { execExit, callMs: 0 });
+  return { c, run: <T>(p: Promise<T>) => clock.run(p) };
 }
+const leader: LeaderView = { leaderNode: () => ({ node: "master-1", how: "test" }) };
 
 describe("inject", () => {
+  it("resolves scheduler-leader and -standby from the leader view, and records how", async () => {
+    const { c, run } = cluster();
+    expect((await run(inject({ kind: "kill-container", target: "scheduler-standby" }, c, leader))).targets).toEqual([
+      { node: "master-2", container: "k8sm-fake-master-2", how: "not the leader (master-1: test)" },
+    ]);
+    await expect(run(inject({ kind: "kill-container", target: "scheduler-leader" }, c, { leaderNode: () => undefined }))).rejects.toMatchObject({ code: "E_TOPOLOGY_UNHEALTHY" });
+    expect(c.calls).toEqual(["kill master-2 SIGKILL"]);
+  });
+
   it("pause lasts durationTtl × ttl and heals once", async () => {
-    const { rt, calls } = recorder();
-    const f = await inject({ kind: "pause", target: "scheduler-leader", durationTtl: 2 }, rt);
-    expect(f.durationMs).toBe(12_000);
-    await Promise.all([f.heal(), f.heal()]);
-    await f.heal();
-    expect(calls).toEqual(["pause k8sm-x-master-1", "unpause k8sm-x-master-1"]);
+    const { c, run } = cluster();
+    const f = await run(inject({ kind: "pause", target: "scheduler-leader", durationTtl: 2 }, c, leader));
+    expect(f.durationMs).toBe(2 * c.spec.podmaster.ttlSecs * 1000);
+    await run(Promise.all([f.heal(), f.heal()]));
+    await run(f.heal());
+    expect(c.calls).toEqual(["pause master-1", "unpause master-1"]);
   });
 
   it("partition-etcd drops both directions to every member and removes exactly those rules", async () => {
-    const { rt, calls } = recorder();
-    const f = await inject({ kind: "partition-etcd", target: "scheduler-leader", durationMs: 500 }, rt);
-    await f.heal();
-    expect(calls.filter((c) => c.includes("iptables -A"))).toHaveLength(4);
-    expect(calls.filter((c) => c.includes("iptables -D")).map((c) => c.replace("-D", "-A")).sort()).toEqual(calls.filter((c) => c.includes("iptables -A")).sort());
+    const { c, run } = cluster();
+    const f = await run(inject({ kind: "partition-etcd", target: "scheduler-leader", durationMs: 500 }, c, leader));
+    await run(f.heal());
+    const added = c.calls.filter((x) => x.includes("iptables -A"));
+    expect(added).toEqual(["exec master-1 iptables -A OUTPUT -d 10.9.0.2 -j DROP", "exec master-1 iptables -A INPUT -s 10.9.0.2 -j DROP"]);
+    expect(c.calls.filter((x) => x.includes("iptables -D")).map((x) => x.replace("-D", "-A")).sort()).toEqual([...added].sort());
   });
 
   it("partition-etcd rolls back the rules it applied when one fails", async () => {
     let n = 0;
-    const { rt, calls } = recorder((cmd) => (cmd[1] === "-A" && ++n === 3 ? 1 : 0));
-    await expect(inject({ kind: "partition-etcd", target: "scheduler-leader" }, rt)).rejects.toThrow(/CAP_NET_ADMIN/);
-    expect(calls.filter((c) => c.includes("iptables -D"))).toHaveLength(2);
+    const { c, run } = cluster((cmd) => (cmd[1] === "-A" && ++n === 2 ? 1 : 0));
+    await expect(run(inject({ kind: "partition-etcd", target: "scheduler-leader" }, c, leader))).rejects.toMatchObject({ hint: expect.stringMatching(/CAP_NET_ADMIN/) });
+    expect(c.calls.filter((x) => x.includes("iptables -D"))).toHaveLength(1);
   });
 
-  it("signal-process sends the signal by pattern and records whether anything matched", async () => {
-    const { rt, calls } = recorder((cmd) => (cmd[0] === "pkill" ? 1 : 0));
-    const f = await inject({ kind: "signal-process", target: "scheduler-leader", process: "scheduler", signal: "SIGUSR1" }, rt);
-    expect(calls[0]).toBe("exec k8sm-x-master-1 pkill -USR1 -f km(\\.cjs)? scheduler");
+  it("signal-process goes through the cluster port and records whether anything matched", async () => {
+    const { c, run } = cluster();
+    await run(c.kill("master-1"));
+    const f = await run(inject({ kind: "signal-process", target: "scheduler-leader", process: "scheduler", signal: "SIGUSR1" }, c, leader));
+    expect(c.calls.at(-1)).toBe("signal master-1 scheduler SIGUSR1");
     expect(f.detail).toMatchObject({ matched: false });
   });
 });

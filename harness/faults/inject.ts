@@ -1,57 +1,33 @@
 /**
- * Fault injection. `inject(spec, runtime)` fires the fault at once, against targets resolved at
- * that moment, and returns an `ActiveFault` whose `heal()` is idempotent. Faults that heal by
- * themselves after a duration (pause, partition) schedule their heal; the runner also heals
- * everything in its teardown, so Ctrl-C never leaves a paused container or an iptables rule behind.
+ * Fault injection. `inject(spec, cluster, leader)` resolves the target (harness/faults/targets.ts),
+ * fires the fault at once through the cluster port, and returns an `ActiveFault` whose `heal()` is
+ * idempotent. A fault with a duration (pause, partition) reports it in `durationMs`; the runner
+ * calls `heal()` when that time is up, and again in its teardown, so neither Ctrl-C nor an error
+ * leaves a paused container or an iptables rule behind.
  */
 import { HarnessError } from "../errors.js";
-import type { FaultSpec, FaultTarget } from "./types.js";
-
-export interface ResolvedTarget {
-  /** Topology node name, e.g. `master-1`, `etcd-2`. */
-  node: string;
-  /** Docker container name. */
-  container: string;
-  /** How the target was resolved (recorded in the history). */
-  how: string;
-}
-
-/** What a fault needs from the running topology. */
-export interface FaultRuntime {
-  resolve(target: FaultTarget): Promise<ResolvedTarget>;
-  kill(container: string, signal: string): Promise<void>;
-  pause(container: string): Promise<void>;
-  unpause(container: string): Promise<void>;
-  exec(container: string, cmd: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-  /** IPs of every etcd member on the run network. */
-  etcdIps(): readonly string[];
-  /** podmaster --ttl-secs, to scale durations given in ttl units. */
-  ttlSecs(): number;
-}
+import type { Cluster } from "../topology/cluster.js";
+import { resolveTarget, type LeaderView, type ResolvedTarget } from "./targets.js";
+import type { FaultSpec } from "./types.js";
 
 export interface ActiveFault {
   readonly name: string;
   readonly targets: readonly ResolvedTarget[];
-  /** When the fault heals by itself (ms after injection), if it does. */
+  /** When the fault is due to heal (ms after injection), if it has a duration. */
   readonly durationMs?: number;
   readonly detail: Record<string, unknown>;
   heal(): Promise<void>;
 }
-
-/** The process patterns `pkill -f` uses inside a master node (the kubelet runs pods as processes). */
-export const PROCESS_PATTERNS = {
-  scheduler: "km(\\.cjs)? scheduler",
-  apiserver: "km(\\.cjs)? apiserver",
-  podmaster: "podmaster(\\.cjs)? ",
-} as const;
 
 function once(fn: () => Promise<void>): () => Promise<void> {
   let p: Promise<void> | undefined;
   return () => (p ??= fn());
 }
 
-function durationOf(spec: { durationTtl?: number; durationMs?: number }, rt: FaultRuntime): number {
-  return spec.durationMs ?? Math.round((spec.durationTtl ?? 2) * rt.ttlSecs() * 1000);
+/** How long a duration-bound fault lasts, ms: `durationMs`, else `durationTtl` (default 2) × podmaster ttl-secs. */
+export function faultDurationMs(spec: FaultSpec, ttlSecs: number): number {
+  if (spec.kind !== "pause" && spec.kind !== "partition-etcd") return 0;
+  return spec.durationMs ?? Math.round((spec.durationTtl ?? 2) * ttlSecs * 1000);
 }
 
 /** iptables rules that drop the node's traffic to and from every etcd member (both directions). */
@@ -62,44 +38,35 @@ export function partitionRules(etcdIps: readonly string[]): string[][] {
   ]);
 }
 
-export async function inject(spec: FaultSpec, rt: FaultRuntime): Promise<ActiveFault> {
+export async function inject(spec: FaultSpec, cluster: Cluster, leader: LeaderView, signal?: AbortSignal): Promise<ActiveFault> {
   const name = spec.kind;
+  if (spec.kind === "none") return { name, targets: [], detail: {}, heal: async () => {} };
+  const t = await resolveTarget(spec.target, cluster, leader, signal);
   switch (spec.kind) {
-    case "none":
-      return { name, targets: [], detail: {}, heal: async () => {} };
-
-    case "kill-container": {
-      const t = await rt.resolve(spec.target);
-      await rt.kill(t.container, "SIGKILL");
+    case "kill-container":
+      await cluster.kill(t.node, "SIGKILL");
       return { name, targets: [t], detail: { signal: "SIGKILL" }, heal: async () => {} };
-    }
 
     case "signal-process": {
-      const t = await rt.resolve(spec.target);
-      const pattern = PROCESS_PATTERNS[spec.process];
-      const res = await rt.exec(t.container, ["pkill", `-${spec.signal.replace(/^SIG/, "")}`, "-f", pattern]);
-      // pkill: 0 = signalled, 1 = no process matched. No match is data (the process was already
-      // gone), recorded in the detail; anything else is a harness failure.
-      if (res.exitCode > 1) throw new Error(`pkill in ${t.container} failed (${res.exitCode}): ${res.stderr.trim()}`);
-      return { name, targets: [t], detail: { signal: spec.signal, process: spec.process, matched: res.exitCode === 0 }, heal: async () => {} };
+      // No match is data (the process was already gone), recorded in the detail.
+      const { matched } = await cluster.signalProcess(t.node, spec.process, spec.signal);
+      return { name, targets: [t], detail: { signal: spec.signal, process: spec.process, matched }, heal: async () => {} };
     }
 
     case "pause": {
-      const t = await rt.resolve(spec.target);
-      const durationMs = durationOf(spec, rt);
-      await rt.pause(t.container);
-      return { name, targets: [t], durationMs, detail: { durationMs }, heal: once(() => rt.unpause(t.container)) };
+      const durationMs = faultDurationMs(spec, cluster.spec.podmaster.ttlSecs);
+      await cluster.pause(t.node);
+      return { name, targets: [t], durationMs, detail: { durationMs }, heal: once(() => cluster.unpause(t.node)) };
     }
 
     case "partition-etcd": {
-      const t = await rt.resolve(spec.target);
-      const durationMs = durationOf(spec, rt);
-      const rules = partitionRules(rt.etcdIps());
+      const durationMs = faultDurationMs(spec, cluster.spec.podmaster.ttlSecs);
+      const rules = partitionRules(cluster.etcdMembers.map((m) => m.ip));
       const applied: string[][] = [];
       const heal = once(async () => {
         const failed: string[] = [];
         for (const r of applied.reverse()) {
-          const res = await rt.exec(t.container, ["iptables", "-D", ...r]);
+          const res = await cluster.exec(t.node, ["iptables", "-D", ...r]);
           if (res.exitCode !== 0) failed.push(`iptables -D ${r.join(" ")}: ${res.stderr.trim() || `exit ${res.exitCode}`}`);
         }
         // A rule left in place would keep the node cut off into the next trial while the history says healed.
@@ -107,8 +74,8 @@ export async function inject(spec: FaultSpec, rt: FaultRuntime): Promise<ActiveF
       });
       try {
         for (const r of rules) {
-          const res = await rt.exec(t.container, ["iptables", "-A", ...r]);
-          if (res.exitCode !== 0) throw new Error(`iptables -A ${r.join(" ")} in ${t.container}: ${res.stderr.trim()} (the container needs CAP_NET_ADMIN)`);
+          const res = await cluster.exec(t.node, ["iptables", "-A", ...r]);
+          if (res.exitCode !== 0) throw new HarnessError("E_INTERNAL", `iptables -A ${r.join(" ")} in ${t.container}: ${res.stderr.trim()}`, "the node container needs CAP_NET_ADMIN");
           applied.push(r);
         }
       } catch (err) {

@@ -1,12 +1,7 @@
 /**
- * Faults are data in a scenario (`FaultSpec`) and code in the runner. Every target is a role that
- * is resolved when the fault fires, from what the probes see at that moment, and recorded:
- *
- * - `scheduler-leader`: the master node whose scheduler is the active framework in Mesos
- *   (`state.json` framework pid → IP → node); in cold standby cross-checked with the podmaster
- *   `/scheduler` key holder.
- * - `scheduler-standby`: a master node that is not the leader.
- * - `etcd-leader`: the etcd member that reports itself leader (`/v2/stats/self`).
+ * Faults are data in a scenario (`FaultSpec`) and code in harness/faults/inject.ts. Every target
+ * is a role resolved when the fault fires, from what the probes see at that moment, and recorded
+ * (harness/faults/targets.ts says how each role is resolved).
  */
 export type FaultTarget = "scheduler-leader" | "scheduler-standby" | "etcd-leader";
 

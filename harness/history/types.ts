@@ -8,17 +8,33 @@
  * which is one entry per request. `node` fields name topology nodes (`master-1`, ...).
  */
 
-/** The etcd v2 keys the probes watch (others may be watched too; `key` is any string). */
+/** km's `--ha` election key is `<prefix><framework name><suffix>` (meta.DefaultElectionFormat). */
+const HA_LEADER_PREFIX = "/mesos/k8sm/framework/";
+const HA_LEADER_SUFFIX = "/leader";
+
+/**
+ * The etcd v2 keys k8sm elects and stores with: the harness's one definition of them (the probes
+ * watch them, the launcher waits for them, measures and checks read them; `key` in an entry may be
+ * any string). The emulations spell them in their own code, as they cannot import the harness;
+ * fixtures/emulations/common/etcd-keys.test.ts checks that the two agree.
+ */
 export const WATCHED_KEYS = {
   /** podmaster lock for the scheduler manifest (cold standby); value = the holder's `--whoami` (its IP). */
   scheduler: "/scheduler",
   /** podmaster lock for the controller-manager manifest. */
   controller: "/controller",
   /** `km scheduler --ha` election key; value = `<hex executor hash>_<uuid>`. */
-  haLeader: (frameworkName = "Kubernetes") => `/mesos/k8sm/framework/${frameworkName}/leader`,
+  haLeader: (frameworkName = "Kubernetes") => `${HA_LEADER_PREFIX}${frameworkName}${HA_LEADER_SUFFIX}`,
   /** Framework id stored by the scheduler after its first registration. */
   frameworkId: "/mesos/k8sm/frameworkid",
 } as const;
+
+/** True for the `--ha` election key of any framework name (`WATCHED_KEYS.haLeader(name)`). */
+export function isHaLeaderKey(key: string): boolean {
+  if (!key.startsWith(HA_LEADER_PREFIX) || !key.endsWith(HA_LEADER_SUFFIX)) return false;
+  const name = key.slice(HA_LEADER_PREFIX.length, key.length - HA_LEADER_SUFFIX.length);
+  return name !== "" && !name.includes("/");
+}
 
 interface At {
   /** ms since the trial origin (monotonic). */
@@ -127,7 +143,11 @@ export interface FaultEntry extends At {
   detail?: Record<string, unknown>;
 }
 
-export type RunnerPhase = "steady" | "inject" | "observe" | "heal" | "converge";
+/**
+ * The runner's trial phases, in order (docs/RUN.md). `evaluate` judges only what came before `converge`:
+ * converging (restarting what the fault killed) is not part of the experiment. `done` ends the trial.
+ */
+export type RunnerPhase = "steady" | "inject" | "observe" | "heal" | "converge" | "evaluate" | "done";
 
 export interface PhaseEntry extends At {
   kind: "phase";

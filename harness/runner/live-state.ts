@@ -47,6 +47,11 @@ export class LiveState {
     return undefined;
   }
 
+  /** Whether that node's scheduler answered /healthz at the last poll; undefined before any poll. */
+  schedulerUp(node: string): boolean | undefined {
+    return this.#health.get(node);
+  }
+
   /** How many master nodes' schedulers answer /healthz. */
   schedulersUp(): number {
     return [...this.#health.values()].filter(Boolean).length;

@@ -1,6 +1,7 @@
 /**
- * From a scenario definition and the resolved topology spec to what the runner needs: the §6
- * model window, the checks, the phase offset range for the fault, and the time to wait.
+ * A run's plan (`RunPlan`: what to run, plain data) and what the runner derives from it
+ * (`resolvePlan`): the §6 model window, the checks, the phase offset range for the fault, and the
+ * budgets of each wait.
  */
 import type { CheckSpec } from "../checks/checks.js";
 import {
@@ -15,6 +16,8 @@ import {
   type ModelWindow,
   type PartitionWindow,
 } from "../timing-oracle/windows.js";
+import { faultDurationMs as faultDuration } from "../faults/inject.js";
+import { WATCHED_KEYS } from "../history/types.js";
 import type { TopologySpec } from "../topology/spec.js";
 import type { ScenarioDefinition } from "./types.js";
 
@@ -43,11 +46,9 @@ export function coldTimers(spec: TopologySpec): ColdTimers {
   };
 }
 
-/** How long a duration-bound fault lasts, ms (the same rule as harness/faults/inject.ts). */
-export function faultDurationMs(def: ScenarioDefinition, spec: TopologySpec): number {
-  const f = def.fault;
-  if (f.kind !== "pause" && f.kind !== "partition-etcd") return 0;
-  return f.durationMs ?? Math.round((f.durationTtl ?? 2) * spec.podmaster.ttlSecs * 1000);
+/** How long the scenario's fault lasts, ms (0 for a fault without a duration). */
+function faultDurationMs(def: ScenarioDefinition, spec: TopologySpec): number {
+  return faultDuration(def.fault, spec.podmaster.ttlSecs);
 }
 
 export function modelFor(def: ScenarioDefinition, spec: TopologySpec, probeIntervalMs = PROBE_INTERVAL_MS): ModelWindow | PartitionWindow | null {
@@ -106,4 +107,72 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** What one run is: everything `executeRun` needs to know about the experiment (no I/O, no engine). */
+export interface RunPlan {
+  readonly scenario: ScenarioDefinition;
+  /** The resolved topology spec (profile, then the scenario's overrides, then the user's `--set`). */
+  readonly spec: TopologySpec;
+  /** Trials on one topology. */
+  readonly repeat: number;
+  /** Seeds the fault's random phase offset. */
+  readonly seed: number;
+  /** How the spec was made, for result.json (`profile`, `sets`, ...). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Probe poll interval, ms. @default PROBE_INTERVAL_MS */
+  readonly intervalMs?: number;
+  /** Workload pods that must stay Running across the fault. @default 2 */
+  readonly steadyPods?: number;
+}
+
+export interface ResolvedPlan extends RunPlan {
+  readonly intervalMs: number;
+  readonly window: ModelWindow | PartitionWindow | null;
+  readonly checks: readonly CheckSpec[];
+  /** The key whose holder leads: the `--ha` election key in hot standby, else podmaster's `/scheduler`. */
+  readonly leaderKey: string;
+  readonly steadyPodNames: readonly string[];
+  /** The fault's phase offset is drawn uniformly in [0, renewalMs). */
+  readonly renewalMs: number;
+  readonly steadyBudgetMs: number;
+  readonly observeBudgetMs: number;
+  readonly convergeBudgetMs: number;
+  /** A fault that must not cause a failover is watched at least this long, ms. */
+  readonly minObserveMs: number;
+}
+
+export function resolvePlan(plan: RunPlan): ResolvedPlan {
+  const { scenario: def, spec } = plan;
+  const intervalMs = plan.intervalMs ?? PROBE_INTERVAL_MS;
+  const window = modelFor(def, spec, intervalMs);
+  return {
+    ...plan,
+    intervalMs,
+    window,
+    checks: checksFor(def, window),
+    leaderKey: spec.mode === "hot-standby" ? WATCHED_KEYS.haLeader() : WATCHED_KEYS.scheduler,
+    steadyPodNames: Array.from({ length: plan.steadyPods ?? 2 }, (_, i) => `steady-${i + 1}`),
+    renewalMs: renewalPeriodMs(def, spec),
+    steadyBudgetMs: steadyBudgetMs(spec),
+    observeBudgetMs: observeBudgetMs(def, spec, window),
+    convergeBudgetMs: convergeBudgetMs(spec),
+    minObserveMs: def.expect.failover ? 0 : Math.max(10_000, spec.podmaster.ttlSecs * 2_000),
+  };
+}
+
+/** Time to reach steady state: a full cold election (T + S + F) plus bootstrap and pod start, twice over. */
+export function steadyBudgetMs(spec: TopologySpec): number {
+  const election = spec.mode === "hot-standby" ? 60_000 : spec.podmaster.ttlSecs * 1000 + spec.podmaster.sleepMs + spec.kubelet.fileCheckFrequencyMs;
+  return 2 * election + 60_000;
+}
+
+/**
+ * Longest wait for a restarted master's stale scheduler to be removed (§6.1): the node boots and its
+ * kubelet starts the scheduler of its old manifest at once; its podmaster, seeing another holder,
+ * deletes the manifest within one iteration (≤ S); the kubelet notices within F (or the sync Y) and
+ * stops the pod (2 s grace). Plus a container start on a loaded machine (10 s).
+ */
+export function convergeBudgetMs(spec: TopologySpec): number {
+  return spec.podmaster.sleepMs + spec.kubelet.fileCheckFrequencyMs + spec.kubelet.syncFrequencyMs + 2_000 + 10_000;
 }
