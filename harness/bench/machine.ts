@@ -1,6 +1,7 @@
 /** What the figures were measured on: the machine, the engine, the code. */
 import os from "node:os";
 import type Docker from "dockerode";
+import { dockerCall } from "../docker/client.js";
 
 export interface MachineInfo {
   cpuModel: string;
@@ -22,9 +23,9 @@ export interface MachineInfo {
 
 export async function machineInfo(docker: Docker): Promise<MachineInfo> {
   const [version, info, running] = await Promise.all([
-    docker.version(),
-    docker.info() as Promise<{ CgroupVersion?: string; Driver?: string }>,
-    docker.listContainers(),
+    dockerCall(docker, "read", "read", "the version", () => docker.version()),
+    dockerCall(docker, "read", "read", "the info", () => docker.info() as Promise<{ CgroupVersion?: string; Driver?: string }>),
+    dockerCall(docker, "read", "list", "containers", (abortSignal) => docker.listContainers({ abortSignal })),
   ]);
   return {
     cpuModel: os.cpus()[0]?.model.trim() ?? "unknown",

@@ -14,6 +14,8 @@
  * interval is reported.
  */
 import type Docker from "dockerode";
+import { sleep } from "../async/sleep.js";
+import { dockerCall } from "../docker/client.js";
 
 const MiB = 1024 * 1024;
 
@@ -91,12 +93,14 @@ export function startMemorySampler(docker: Docker, labelFilter: string, opts: { 
 
   const one = async (): Promise<void> => {
     const atMs = performance.now() - t0;
-    const list = await docker.listContainers({ filters: { label: [labelFilter] } });
+    const list = await dockerCall(docker, "read", "list", "containers", (abortSignal) => docker.listContainers({ filters: { label: [labelFilter] }, abortSignal }));
     let failed = false;
     const rows = await Promise.all(
       list.map(async (c) => {
         try {
-          const st = (await docker.getContainer(c.Id).stats({ stream: false, "one-shot": true } as { stream: false })) as { memory_stats?: MemoryStatsLike };
+          const st = (await dockerCall(docker, "read", "read stats of", c.Id, (abortSignal) =>
+            docker.getContainer(c.Id).stats({ stream: false, "one-shot": true, abortSignal } as { stream: false }),
+          )) as { memory_stats?: MemoryStatsLike };
           const mem = containerMemory(st.memory_stats);
           return mem ? { name: name((c.Names[0] ?? c.Id).replace(/^\//, "")), ...mem } : null;
         } catch {
@@ -121,12 +125,7 @@ export function startMemorySampler(docker: Docker, labelFilter: string, opts: { 
       const started = performance.now();
       await one().catch(() => { partial++; });
       const wait = intervalMs - (performance.now() - started);
-      if (wait > 0 && !stopped.signal.aborted) {
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          stopped.signal.addEventListener("abort", () => { clearTimeout(t); r(); }, { once: true });
-        });
-      }
+      if (wait > 0) await sleep(wait, stopped.signal).catch(() => {});
     }
   })();
 

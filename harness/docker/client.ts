@@ -2,10 +2,14 @@
  * The process's one dockerode client, for the engine at DOCKER_HOST or the local socket. The first
  * call pings the engine under a short timeout; no answer is a `DockerUnavailableError` that names
  * the endpoint tried. A successful client is cached; a failed attempt is not (the next call retries).
+ *
+ * Every engine call the harness makes goes through `dockerCall` (a deadline per kind of call, see
+ * `DOCKER_DEADLINES_MS`): an engine that accepts connections but never answers ends the call in
+ * `DockerUnavailableError` naming the endpoint and the call, never in a hang.
  */
 import Docker from "dockerode";
+import pRetry from "p-retry";
 import { DockerUnavailableError, HarnessError } from "../errors.js";
-import { timeoutSignal } from "../async/timeout-signal.js";
 
 export interface GetDockerOptions {
   /** How long the engine has to answer the ping, in ms. @default 5_000 */
@@ -17,6 +21,17 @@ let cached: Promise<Docker> | undefined;
 /** The endpoint dockerode will use: DOCKER_HOST when set, else the local socket. */
 export function dockerEndpoint(): string {
   return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+}
+
+/** The endpoint a client talks to, as DOCKER_HOST would spell it. */
+export function endpointOf(docker: Docker): string {
+  const modem = docker.modem as { socketPath?: unknown; host?: unknown; port?: unknown; protocol?: unknown } | undefined;
+  if (typeof modem?.socketPath === "string") return `unix://${modem.socketPath}`;
+  if (typeof modem?.host === "string" && modem.host !== "") {
+    const scheme = modem.protocol === "ssh" ? "ssh" : "tcp";
+    return `${scheme}://${modem.host}${modem.port ? `:${String(modem.port)}` : ""}`;
+  }
+  return dockerEndpoint();
 }
 
 export function getDocker(options: GetDockerOptions = {}): Promise<Docker> {
@@ -39,14 +54,148 @@ async function connect(pingTimeoutMs: number): Promise<Docker> {
   try {
     // dockerode 4 honours `abortSignal` on ping; its type definitions do not declare the option.
     const pingable = docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
-    await pingable.ping({ abortSignal: timeoutSignal(pingTimeoutMs) });
+    await withDeadline("ping", "", pingTimeoutMs, (abortSignal) => pingable.ping({ abortSignal }), { endpoint });
   } catch (err) {
-    const why = err instanceof DOMException || (err as { name?: string }).name === "AbortError"
-      ? `no answer within ${pingTimeoutMs} ms`
-      : errorText(err);
-    throw new DockerUnavailableError(`no Docker engine answers at ${endpoint} (${why})`, undefined, { cause: err });
+    if (err instanceof HarnessError) throw err;
+    throw new DockerUnavailableError(`no Docker engine answers at ${endpoint} (${errorText(err)})`, undefined, { cause: err });
   }
   return docker;
+}
+
+/** What an engine call does, for its deadline. */
+export type DockerCallKind = "read" | "control" | "change" | "exec" | "stream";
+
+/**
+ * Default deadlines of engine calls, by kind, in ms. Generous next to what a healthy engine needs
+ * (milliseconds for a read): they are there to end a hang, and this is a loaded 2-core machine
+ * where a false "engine unavailable" would fail a run. A stop adds its SIGTERM grace to `change`.
+ */
+export const DOCKER_DEADLINES_MS: Readonly<Record<DockerCallKind, number>> = {
+  /** inspect (container, image), list, version, info, one-shot stats, logs of an exited container. */
+  read: 10_000,
+  /** kill, pause, unpause, network connect/disconnect: the engine acts and answers at once. */
+  control: 10_000,
+  /** create, start, stop, remove, wait (container or network), testcontainers' start (create, copy files, start). */
+  change: 60_000,
+  /** One exec, from its creation until its output ends (the harness execs short commands: iptables, pkill, curl --max-time). */
+  exec: 30_000,
+  /** Establishing a followed stream (logs -f, events): until the engine sends its headers; the stream then runs on. */
+  stream: 10_000,
+};
+
+const deadlineOverrides = new WeakMap<Docker, Partial<Record<DockerCallKind, number>>>();
+
+/** Other deadlines (ms) for the calls made with this client: tests, a slow remote engine. Returns the client. */
+export function setDockerDeadlines(docker: Docker, deadlines: Partial<Record<DockerCallKind, number>>): Docker {
+  deadlineOverrides.set(docker, { ...deadlineOverrides.get(docker), ...deadlines });
+  return docker;
+}
+
+/** The deadline of `kind` for this client, in ms. */
+export function dockerDeadline(docker: Docker, kind: DockerCallKind): number {
+  return deadlineOverrides.get(docker)?.[kind] ?? DOCKER_DEADLINES_MS[kind];
+}
+
+export interface DeadlineOptions {
+  /** The caller's signal (the run's): its abort ends the call at once, rejecting with its reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** The engine named in the error. @default dockerEndpoint() */
+  readonly endpoint?: string;
+}
+
+/**
+ * Runs one engine call with a deadline of `ms`. `fn` gets a signal to pass to dockerode as
+ * `abortSignal`; it aborts only when the deadline passes (or `options.signal` aborts) before the
+ * call settles, so a stream the call returns lives on. Whether or not the call honours the signal
+ * (image inspect, testcontainers do not), the promise rejects at the deadline with a
+ * `DockerUnavailableError` naming the endpoint and the call. Errors of the call pass unchanged.
+ */
+export function withDeadline<T>(action: string, target: string, ms: number, fn: (signal: AbortSignal) => Promise<T>, options: DeadlineOptions = {}): Promise<T> {
+  const outer = options.signal;
+  if (outer?.aborted) return Promise.reject(outer.reason);
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    const fail = (reason: unknown): void => {
+      settle();
+      controller.abort(reason);
+      reject(reason);
+    };
+    const onAbort = (): void => fail(outer?.reason);
+    const timer = setTimeout(() => {
+      const endpoint = options.endpoint ?? dockerEndpoint();
+      fail(
+        new DockerUnavailableError(
+          `no answer within ${ms} ms from the Docker engine at ${endpoint} to ${[action, target].filter(Boolean).join(" ")}`,
+          `The engine accepts connections but does not answer: check it with \`docker info\` (restart dockerd if that hangs too), or set DOCKER_HOST to an engine that answers.`,
+        ),
+      );
+    }, ms);
+    const settle = (): void => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onAbort);
+    };
+    outer?.addEventListener("abort", onAbort, { once: true });
+    let call: Promise<T>;
+    try {
+      call = fn(controller.signal);
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    call.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (err: unknown) => {
+        settle();
+        reject(err);
+      },
+    );
+  });
+}
+
+export interface DockerCallOptions {
+  /** The caller's signal: its abort ends the call at once, rejecting with its reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** This call's deadline in ms, instead of the client's for its kind. */
+  readonly timeoutMs?: number | undefined;
+  /** Added to the deadline, in ms (a stop's SIGTERM grace). @default 0 */
+  readonly extraMs?: number;
+}
+
+/**
+ * One engine call of `kind` with this client's deadline for it (`dockerDeadline`), naming the
+ * client's endpoint in the error: `withDeadline` for a client.
+ */
+export function dockerCall<T>(docker: Docker, kind: DockerCallKind, action: string, target: string, fn: (signal: AbortSignal) => Promise<T>, options: DockerCallOptions = {}): Promise<T> {
+  const ms = (options.timeoutMs ?? dockerDeadline(docker, kind)) + (options.extraMs ?? 0);
+  return withDeadline(action, target, ms, fn, { signal: options.signal, endpoint: endpointOf(docker) });
+}
+
+/**
+ * True for what another try may fix: a 5xx answer (a busy engine: "device or resource busy") or
+ * a reset connection. Not a 4xx, not a refused connection (no engine), not a deadline passed
+ * (another try would only wait as long again).
+ */
+export function isTransientDockerError(err: unknown): boolean {
+  if (err instanceof HarnessError) return false;
+  const status = dockerStatus(err);
+  if (status !== undefined) return status >= 500;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "ECONNRESET" || code === "EPIPE";
+}
+
+/**
+ * Runs `fn`, trying again after a transient engine error (`isTransientDockerError`): for teardown,
+ * where a busy engine must not leave a container behind. Other errors pass at once, unchanged.
+ */
+export function retryTransient<T>(fn: () => Promise<T>, options: { readonly signal?: AbortSignal; readonly retries?: number } = {}): Promise<T> {
+  return pRetry(fn, {
+    retries: options.retries ?? 2,
+    minTimeout: 250,
+    signal: options.signal,
+    shouldRetry: ({ error }) => isTransientDockerError(error),
+  });
 }
 
 /** HTTP status of a dockerode error, if it has one. */

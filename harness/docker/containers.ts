@@ -8,6 +8,9 @@
  * TESTCONTAINERS_RYUK_DISABLED=true (unless already set) and starts containers with
  * `withAutoCleanup(false)`, so testcontainers never asks for Ryuk. Leftovers of a crashed run are
  * removed by `reap()` (./reaper.ts) through the harness's labels.
+ *
+ * Every engine call runs under a deadline (`dockerCall`, ./client.ts); removal retries what a busy
+ * engine answers with a 5xx or a reset connection (`retryTransient`).
  */
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
 
@@ -21,7 +24,7 @@ import { GenericContainer, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { HarnessError, TopologyUnhealthyError } from "../errors.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
-import { dockerError, dockerStatus } from "./client.js";
+import { dockerCall, dockerError, dockerStatus, retryTransient, type DockerCallKind, type DockerCallOptions } from "./client.js";
 import { runLabels } from "./labels.js";
 
 export type LogStream = "stdout" | "stderr";
@@ -122,7 +125,7 @@ export async function startContainer(docker: Docker, spec: ContainerSpec, option
   const aliases = spec.aliases ?? [spec.role];
   const signal = options.signal;
   signal?.throwIfAborted();
-  await requireImage(docker, spec.image);
+  await requireImage(docker, spec.image, signal);
 
   const builder = new HarnessGenericContainer(spec.image)
     .withName(name)
@@ -142,7 +145,8 @@ export async function startContainer(docker: Docker, spec: ContainerSpec, option
 
   let started: StartedTestContainer;
   try {
-    started = await builder.start();
+    // testcontainers talks to the engine with its own client and takes no signal: a deadline only.
+    started = await dockerCall(docker, "change", "start container", name, () => builder.start());
   } catch (err) {
     // A failure after create (copying files, starting) leaves a container behind: remove it.
     await forceRemove(docker, name).catch(() => {});
@@ -198,7 +202,7 @@ export class StartedContainer implements AsyncDisposable {
 
   /** A fresh `docker inspect`. */
   async inspect(): Promise<ContainerState> {
-    const info = await this.#call("inspect", () => this.#container().inspect());
+    const info = await this.#call("read", "inspect", (abortSignal) => this.#container().inspect({ abortSignal }));
     const ip = info.NetworkSettings?.Networks?.[this.network]?.IPAddress;
     return {
       status: info.State.Status,
@@ -221,40 +225,45 @@ export class StartedContainer implements AsyncDisposable {
 
   /** `docker pause`: freezes every process (the cgroup freezer), connections stay open. */
   async pause(): Promise<void> {
-    await this.#call("pause", () => this.#container().pause());
+    await this.#call("control", "pause", (abortSignal) => this.#container().pause({ abortSignal }));
   }
 
   async unpause(): Promise<void> {
-    await this.#call("unpause", () => this.#container().unpause());
+    await this.#call("control", "unpause", (abortSignal) => this.#container().unpause({ abortSignal }));
   }
 
   /** `docker kill --signal`. With init (the default) docker-init forwards it to the main process. */
   async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    await this.#call(`kill (${signal})`, () => this.#container().kill({ signal }));
+    await this.#call("control", `kill (${signal})`, (abortSignal) => this.#container().kill({ signal, abortSignal }));
   }
 
   /** `docker start` again after the container stopped or was killed; logs are followed again. */
   async start(): Promise<void> {
     // Follow only the new life's lines: those after the last stop, on the engine's clock.
-    const info = await this.#call("inspect", () => this.#container().inspect());
+    const info = await this.#call("read", "inspect", (abortSignal) => this.#container().inspect({ abortSignal }));
     const finished = Date.parse(info.State.FinishedAt);
     const since = Number.isFinite(finished) && finished > 0 ? (Math.ceil(finished) / 1000).toFixed(3) : "0";
-    await this.#call("start", () => this.#container().start());
+    await this.#call("change", "start", (abortSignal) => this.#container().start({ abortSignal }));
     this.#logs?.destroy();
     await this.attachLogs(since);
   }
 
-  /** Runs `cmd` (no shell) in the container and collects its output. */
-  async exec(cmd: readonly string[], options: { readonly user?: string; readonly env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
-    return this.#call(`exec ${JSON.stringify(cmd.join(" "))} in`, async () => {
+  /**
+   * Runs `cmd` (no shell) in the container and collects its output. The whole exec, until its
+   * output ends, has the client's `exec` deadline (`DOCKER_DEADLINES_MS.exec`) unless `timeoutMs` is given.
+   */
+  async exec(cmd: readonly string[], options: { readonly user?: string; readonly env?: Readonly<Record<string, string>>; readonly timeoutMs?: number } = {}): Promise<ExecResult> {
+    return this.#call("exec", `exec ${JSON.stringify(cmd.join(" "))} in`, async (abortSignal) => {
       const exec = await this.#container().exec({
         Cmd: [...cmd],
         AttachStdout: true,
         AttachStderr: true,
         User: options.user,
         Env: options.env ? Object.entries(options.env).map(([k, v]) => `${k}=${v}`) : undefined,
+        abortSignal,
       });
-      const stream = await exec.start({ hijack: true, stdin: false });
+      const stream = await exec.start({ hijack: true, stdin: false, abortSignal });
+      abortSignal.addEventListener("abort", () => stream.destroy(), { once: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const stdout = new PassThrough().on("data", (b: Buffer) => out.push(b));
@@ -265,32 +274,35 @@ export class StartedContainer implements AsyncDisposable {
         stream.on("close", resolve);
         stream.on("error", reject);
       });
-      const info = await exec.inspect();
+      const info = await exec.inspect({ abortSignal });
       return {
         exitCode: info.ExitCode ?? -1,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
       };
-    });
+    }, { timeoutMs: options.timeoutMs });
   }
 
   /** `docker network disconnect --force` from the run network: a clean partition of this node. */
   async disconnect(): Promise<void> {
-    await this.#call(`disconnect from ${this.network}`, () =>
-      this.#docker.getNetwork(this.network).disconnect({ Container: this.id, Force: true }),
+    await this.#call("control", `disconnect from ${this.network}`, (abortSignal) =>
+      this.#docker.getNetwork(this.network).disconnect({ Container: this.id, Force: true, abortSignal }),
     );
   }
 
   /** Reconnects to the run network with the same aliases, and the same address when it was static (else Docker may hand out a new one). */
   async connect(): Promise<void> {
-    await this.#call(`connect to ${this.network}`, () =>
-      this.#docker.getNetwork(this.network).connect({ Container: this.id, EndpointConfig: endpointConfig(this.aliases, this.#spec.ipv4Address) }),
-    );
+    await this.#call("control", `connect to ${this.network}`, (abortSignal) => {
+      // dockerode honours `abortSignal` on connect; its type definitions do not declare the option.
+      const options: Docker.NetworkConnectOptions & { abortSignal: AbortSignal } = { Container: this.id, EndpointConfig: endpointConfig(this.aliases, this.#spec.ipv4Address), abortSignal };
+      return this.#docker.getNetwork(this.network).connect(options);
+    });
   }
 
   /**
    * Stops (SIGTERM, then SIGKILL after `stopTimeoutMs`) and removes the container, unpausing it
-   * first if needed. A container already gone is fine. Idempotent.
+   * first if needed. A container already gone is fine. A 5xx or a reset connection is tried again
+   * (twice); a deadline passed is not. Idempotent.
    */
   remove(): Promise<void> {
     this.#removal ??= this.#remove().catch((err: unknown) => {
@@ -306,16 +318,19 @@ export class StartedContainer implements AsyncDisposable {
 
   async #remove(): Promise<void> {
     const c = this.#container();
+    const docker = this.#docker;
     try {
-      const info = await c.inspect();
-      if (info.State.Paused) await c.unpause();
-      if (info.State.Running) {
-        const t = Math.ceil((this.#spec.stopTimeoutMs ?? 1_000) / 1000);
-        await c.stop({ t }).catch((err: unknown) => {
-          if (dockerStatus(err) !== 304) throw err;
-        });
-      }
-      await c.remove({ force: true, v: true });
+      await retryTransient(async () => {
+        const info = await dockerCall(docker, "read", "inspect", this.name, (abortSignal) => c.inspect({ abortSignal }));
+        if (info.State.Paused) await dockerCall(docker, "control", "unpause", this.name, (abortSignal) => c.unpause({ abortSignal }));
+        if (info.State.Running) {
+          const t = Math.ceil((this.#spec.stopTimeoutMs ?? 1_000) / 1000);
+          await dockerCall(docker, "change", "stop", this.name, (abortSignal) => c.stop({ t, abortSignal }), { extraMs: t * 1000 }).catch((err: unknown) => {
+            if (dockerStatus(err) !== 304) throw err;
+          });
+        }
+        await dockerCall(docker, "change", "remove container", this.name, (abortSignal) => c.remove({ force: true, v: true, abortSignal }));
+      });
     } catch (err) {
       if (!isGone(err)) throw dockerError("remove container", this.name, err);
     } finally {
@@ -330,9 +345,9 @@ export class StartedContainer implements AsyncDisposable {
       await mkdir(dirname(spec.logFile), { recursive: true });
       this.#logFile = createWriteStream(spec.logFile, { flags: "a" });
     }
-    const raw = (await this.#call("follow logs of", () =>
+    const raw = (await this.#call("stream", "follow logs of", (abortSignal) =>
       // The engine parses `since` as "seconds[.fraction]"; the typings only declare a number.
-      this.#container().logs({ follow: true, stdout: true, stderr: true, since: since as number }),
+      this.#container().logs({ follow: true, stdout: true, stderr: true, since: since as number, abortSignal }),
     )) as NodeJS.ReadableStream & { destroy(): void };
     const streams = { stdout: new PassThrough(), stderr: new PassThrough() };
     this.#docker.modem.demuxStream(raw, streams.stdout, streams.stderr);
@@ -443,18 +458,20 @@ export class StartedContainer implements AsyncDisposable {
     return this.#docker.getContainer(this.id);
   }
 
-  async #call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  /** One engine call under the deadline of `kind`, its errors named with this container. */
+  async #call<T>(kind: DockerCallKind, action: string, fn: (abortSignal: AbortSignal) => Promise<T>, options: DockerCallOptions = {}): Promise<T> {
     try {
-      return await fn();
+      return await dockerCall(this.#docker, kind, action, this.name, fn, options);
     } catch (err) {
       throw dockerError(action, this.name, err);
     }
   }
 }
 
-async function requireImage(docker: Docker, image: string): Promise<void> {
+async function requireImage(docker: Docker, image: string, signal?: AbortSignal): Promise<void> {
   try {
-    await docker.getImage(image).inspect();
+    // Image inspect takes no abortSignal in dockerode: the deadline alone ends a hang.
+    await dockerCall(docker, "read", "inspect image", image, () => docker.getImage(image).inspect(), { signal });
   } catch (err) {
     if (dockerStatus(err) === 404) {
       throw new HarnessError("E_IMAGE_MISSING", `image ${image} is not in the Docker engine`, "Run `npm run setup` to build the images.", { cause: err });
@@ -463,13 +480,18 @@ async function requireImage(docker: Docker, image: string): Promise<void> {
   }
 }
 
-/** Unpauses if paused, then force-removes container `idOrName`; a missing container is fine. */
+/**
+ * Unpauses if paused, then force-removes container `idOrName`; a missing container is fine. A 5xx
+ * or a reset connection is tried again (twice).
+ */
 export async function forceRemove(docker: Docker, idOrName: string): Promise<void> {
   const c = docker.getContainer(idOrName);
   try {
-    const info = await c.inspect();
-    if (info.State.Paused) await c.unpause();
-    await c.remove({ force: true, v: true });
+    await retryTransient(async () => {
+      const info = await dockerCall(docker, "read", "inspect", idOrName, (abortSignal) => c.inspect({ abortSignal }));
+      if (info.State.Paused) await dockerCall(docker, "control", "unpause", idOrName, (abortSignal) => c.unpause({ abortSignal }));
+      await dockerCall(docker, "change", "remove container", idOrName, (abortSignal) => c.remove({ force: true, v: true, abortSignal }));
+    });
   } catch (err) {
     if (!isGone(err)) throw dockerError("remove container", idOrName, err);
   }

@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
-import { dockerError } from "./client.js";
+import { dockerCall, dockerError, dockerStatus, retryTransient } from "./client.js";
 import { forceRemove } from "./containers.js";
 import { LABELS, runLabelFilter } from "./labels.js";
 
@@ -65,7 +65,7 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
 
   let containers: Docker.ContainerInfo[];
   try {
-    containers = await docker.listContainers({ all: true, filters });
+    containers = await dockerCall(docker, "read", "list", "containers", (abortSignal) => docker.listContainers({ all: true, filters, abortSignal }));
   } catch (err) {
     throw dockerError("list", "containers", err);
   }
@@ -82,7 +82,7 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
 
   let networks: Docker.NetworkInspectInfo[];
   try {
-    networks = await docker.listNetworks({ filters });
+    networks = await dockerCall(docker, "read", "list", "networks", (abortSignal) => docker.listNetworks({ filters, abortSignal }));
   } catch (err) {
     throw dockerError("list", "networks", err);
   }
@@ -90,10 +90,10 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
     if (!orphaned(n.Labels)) continue;
     const resource = describe("network", n.Name, n.Labels);
     try {
-      await docker.getNetwork(n.Id).remove();
+      await retryTransient(() => dockerCall(docker, "change", "remove network", n.Name, (abortSignal) => docker.getNetwork(n.Id).remove({ abortSignal })));
       removed.push(resource);
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) continue;
+      if (dockerStatus(err) === 404) continue;
       failed.push({ resource, error: dockerError("remove network", n.Name, err) });
     }
   }

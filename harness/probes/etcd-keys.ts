@@ -5,6 +5,7 @@
  * starts over with a GET on the next member. Emits `etcd-key` entries on change.
  */
 import { request } from "undici";
+import { sleep } from "../async/sleep.js";
 import { ChangeFilter, nodeOfIp, probeAgent, type Probe, type ProbeTargets, type Sink } from "./probe.js";
 
 interface V2Node { value?: string; modifiedIndex?: number; ttl?: number }
@@ -71,7 +72,7 @@ export function etcdKeysProbe(targets: ProbeTargets, keys: readonly string[]): P
         if (signal.aborted) return;
         if (mine.aborted) continue; // resync: read again from the same member
         member++;
-        await new Promise((r) => setTimeout(r, Math.min(targets.intervalMs, 100)));
+        await sleep(Math.min(targets.intervalMs, 100), signal).catch(() => {});
       }
     }
   }

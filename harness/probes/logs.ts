@@ -7,6 +7,7 @@ import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import type Docker from "dockerode";
 import { sleep } from "../async/sleep.js";
+import { dockerCall } from "../docker/client.js";
 import type { Probe, ProbeTargets, Sink } from "./probe.js";
 
 export const LOG_PATTERNS: Readonly<Record<string, RegExp>> = {
@@ -27,7 +28,15 @@ export function logsProbe(docker: Docker, targets: ProbeTargets, patterns: Reado
         let since = startSec.toFixed(3);
         while (!signal.aborted) {
           try {
-            const stream = (await docker.getContainer(m.container).logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: since as unknown as number })) as NodeJS.ReadableStream;
+            // A deadline on establishing the stream only: an engine that never answers must not hold the probe.
+            const stream = (await dockerCall(
+              docker,
+              "stream",
+              "follow logs of",
+              m.container,
+              (abortSignal) => docker.getContainer(m.container).logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: since as unknown as number, abortSignal }),
+              { signal },
+            )) as NodeJS.ReadableStream;
             for await (const line of followLines(docker, stream, signal)) {
               const sp = line.indexOf(" ");
               const stamp = line.slice(0, sp);
@@ -74,7 +83,14 @@ export function dockerEventsProbe(docker: Docker, labelFilter: string): Probe {
     async run(sink: Sink, signal: AbortSignal) {
       let stream: NodeJS.ReadableStream;
       try {
-        stream = (await docker.getEvents({ filters: { type: ["container"], label: [labelFilter] } })) as NodeJS.ReadableStream;
+        stream = (await dockerCall(
+          docker,
+          "stream",
+          "follow",
+          "events",
+          (abortSignal) => docker.getEvents({ filters: { type: ["container"], label: [labelFilter] }, abortSignal }),
+          { signal },
+        )) as NodeJS.ReadableStream;
       } catch {
         return;
       }

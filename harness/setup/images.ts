@@ -6,6 +6,7 @@ import { readFile, rename, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerUnavailableError, HarnessError } from "../errors.js";
+import { dockerCall, dockerStatus } from "../docker/client.js";
 import { fixtureHash } from "./fixture-image.js";
 import { PROJECT_ROOT } from "./hash.js";
 
@@ -77,9 +78,10 @@ export async function resolveImages(opts: ResolveImagesOptions = {}): Promise<Im
   const docker = opts.docker ?? new Docker();
   for (const tag of [images.base, images.k8sm]) {
     try {
-      await docker.getImage(tag).inspect();
+      await dockerCall(docker, "read", "inspect image", tag, () => docker.getImage(tag).inspect());
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw missing(`image ${tag} (from ${imagesFile(root)}) is not in the Docker engine`);
+      if (dockerStatus(err) === 404) throw missing(`image ${tag} (from ${imagesFile(root)}) is not in the Docker engine`);
+      if (err instanceof HarnessError) throw err;
       throw new DockerUnavailableError(`cannot inspect image ${tag}: ${(err as Error).message}`, undefined, { cause: err });
     }
   }

@@ -14,7 +14,7 @@ import { request } from "undici";
 import { HarnessError, InputError, TopologyUnhealthyError } from "../errors.js";
 import { sleep } from "../async/sleep.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
-import { dockerError, dockerStatus, getDocker } from "../docker/client.js";
+import { dockerCall, dockerError, dockerStatus, getDocker } from "../docker/client.js";
 import { forceRemove, startContainer, type ExecResult, type StartedContainer } from "../docker/containers.js";
 import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
 import { runLabels } from "../docker/labels.js";
@@ -328,7 +328,7 @@ async function requireImages(docker: Docker, image: Readonly<Record<string, stri
   for (const [part, img] of Object.entries(image)) (partsOf[img] ??= []).push(part);
   for (const [img, parts] of Object.entries(partsOf)) {
     try {
-      await docker.getImage(img).inspect();
+      await dockerCall(docker, "read", "inspect image", img, () => docker.getImage(img).inspect());
     } catch (err) {
       if (dockerStatus(err) !== 404) throw dockerError("inspect image", img, err);
       const set = parts.filter((p) => given[p as keyof ImagesSpec] !== undefined).map((p) => `image.${p}`);
@@ -381,16 +381,19 @@ async function probeComponents(docker: Docker, image: { mesosMaster: string; mes
 async function runOnce(docker: Docker, image: string, script: string, runId: string, labels: Record<string, string>): Promise<string> {
   const name = `k8sm-${runId}-probe-${randomBytes(2).toString("hex")}`;
   try {
-    const c = await docker.createContainer({
-      name,
-      Image: image,
-      Entrypoint: ["/bin/sh", "-c", script],
-      Labels: { ...labels, ...runLabels(runId, "probe") },
-      HostConfig: { NetworkMode: "none" },
-    });
-    await c.start();
-    await c.wait();
-    return demux((await c.logs({ stdout: true, stderr: false })) as Buffer);
+    const c = await dockerCall(docker, "change", "create container", name, (abortSignal) =>
+      docker.createContainer({
+        name,
+        Image: image,
+        Entrypoint: ["/bin/sh", "-c", script],
+        Labels: { ...labels, ...runLabels(runId, "probe") },
+        HostConfig: { NetworkMode: "none" },
+        abortSignal,
+      }),
+    );
+    await dockerCall(docker, "change", "start", name, (abortSignal) => c.start({ abortSignal }));
+    await dockerCall(docker, "change", "wait for", name, (abortSignal) => c.wait({ abortSignal }));
+    return demux((await dockerCall(docker, "read", "read logs of", name, (abortSignal) => c.logs({ stdout: true, stderr: false, abortSignal }))) as Buffer);
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) {
       throw new HarnessError("E_IMAGE_MISSING", `image ${image} is not in the Docker engine`, "Run `npm run setup` to build the images.", { cause: err });

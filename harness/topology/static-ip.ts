@@ -9,8 +9,9 @@
 import { networkInterfaces } from "node:os";
 import { randomInt } from "node:crypto";
 import type Docker from "dockerode";
+import pRetry from "p-retry";
 import { HarnessError } from "../errors.js";
-import { dockerError } from "../docker/client.js";
+import { dockerCall, dockerError } from "../docker/client.js";
 import { createRunNetwork, type RunNetwork } from "../docker/network.js";
 
 export interface SubnetNetwork extends RunNetwork {
@@ -26,7 +27,7 @@ async function prefixesInUse(docker: Docker): Promise<Set<string>> {
     if (m) used.add(m[1]!);
   };
   for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.family === "IPv4") add(i.address);
-  const networks = await docker.listNetworks().catch((err: unknown) => {
+  const networks = await dockerCall(docker, "read", "list", "networks", (abortSignal) => docker.listNetworks({ abortSignal })).catch((err: unknown) => {
     throw dockerError("list", "networks", err);
   });
   for (const n of networks) for (const c of n.IPAM?.Config ?? []) add(c.Subnet);
@@ -36,19 +37,17 @@ async function prefixesInUse(docker: Docker): Promise<Set<string>> {
 /**
  * Creates `k8sm-<runId>` as a bridge network on a free 10.213.x.0/24 (x random among the free
  * ones); a collision with a network created meanwhile (the engine says the pool overlaps) is
- * retried on another /24.
+ * retried on another /24, up to four times.
  */
 export async function createSubnetNetwork(docker: Docker, runId: string, labels: Readonly<Record<string, string>> = {}): Promise<SubnetNetwork> {
-  for (let attempt = 1; ; attempt++) {
-    const used = await prefixesInUse(docker);
-    const free = Array.from({ length: 254 }, (_, i) => `10.213.${i + 1}`).filter((p) => !used.has(p));
-    if (free.length === 0) throw new HarnessError("E_SETUP", "no free /24 in 10.213.0.0/16 for the topology network", "run `npm run reap` to remove leftovers");
-    const prefix = free[randomInt(free.length)]!;
-    try {
+  return pRetry(
+    async () => {
+      const used = await prefixesInUse(docker);
+      const free = Array.from({ length: 254 }, (_, i) => `10.213.${i + 1}`).filter((p) => !used.has(p));
+      if (free.length === 0) throw new HarnessError("E_SETUP", "no free /24 in 10.213.0.0/16 for the topology network", "run `npm run reap` to remove leftovers");
+      const prefix = free[randomInt(free.length)]!;
       return { ...(await createRunNetwork(docker, runId, { subnetPrefix: prefix, labels })), prefix };
-    } catch (err) {
-      if (attempt < 5 && /overlap/i.test(String((err as Error).message))) continue;
-      throw err;
-    }
-  }
+    },
+    { retries: 4, minTimeout: 0, shouldRetry: ({ error }) => /overlap/i.test(error.message) },
+  );
 }
