@@ -8,36 +8,33 @@
  *
  * Bad input is reported with the valid values and exit 2 before any container starts.
  */
-import { accessSync, constants, mkdirSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import type Docker from "dockerode";
-import { exitCodeFor, formatError, InputError, InterruptedError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { getDocker, dockerError } from "../docker/client.js";
 import { forceRemove } from "../docker/containers.js";
 import { LABELS } from "../docker/labels.js";
 import { RUN_ID_PATTERN } from "../docker/run-id.js";
-import { TeardownStack } from "../lifecycle/teardown-stack.js";
-import { installInterruptHandlers } from "../lifecycle/signals.js";
 import { PROJECT_ROOT } from "../setup/hash.js";
 import { KEEP_LABEL, launchTopology, type StartedTopology } from "../topology/launch.js";
 import { PORTS } from "../topology/render.js";
 import { applySetOverrides, MODES, PROFILES, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 import { pidIp, topologyStatus, type TopologyView } from "../topology/status.js";
+import { writableDirOption } from "./args.js";
+import { defineCommand, runCommand, type CommandArgs, type CommandContext } from "./shell.js";
 
-const USAGE = `usage: npm run topology -- <up|down|status> [options]
-  up      start the seed's topology and leave it running
-          --masters N                  k8sm master nodes (default 2)
-          --mode ${MODES.join("|")}   (default cold-standby)
-          --profile ${PROFILES.join("|")}          seed: the real defaults; fast: small timers (default seed)
-          --set key=value              any tunable (repeatable); keys: see below
-          --log-dir DIR                append each container's log to DIR/<container>.log while up runs
-  down    remove the kept topologies (all, or --run-id ID)
-  status  leaders of /scheduler, /controller and the HA key, frameworks, per-master health (--run-id ID)
---set keys:
-  ${setKeysHelp().join("\n  ")}`;
+const COMMANDS = ["up", "down", "status"] as const;
+
+const OPTIONS = {
+  masters: { type: "string" },
+  mode: { type: "string" },
+  profile: { type: "string" },
+  set: { type: "string", multiple: true },
+  "log-dir": { type: "string" },
+  "run-id": { type: "string" },
+} as const;
 
 const CURRENT_FILE = join(PROJECT_ROOT, "build", "topology-current.json");
 
@@ -46,40 +43,19 @@ interface UpInput {
   readonly logDir: string | undefined;
 }
 
-/** Parses and validates the command line; throws InputError (exit 2) before anything starts. */
-function parseTopologyArgs(argv: string[]): { command: "up"; up: UpInput } | { command: "down" | "status"; runId: string | undefined } | { command: "help" } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        masters: { type: "string" },
-        mode: { type: "string" },
-        profile: { type: "string" },
-        set: { type: "string", multiple: true },
-        "log-dir": { type: "string" },
-        "run-id": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new InputError((err as Error).message, USAGE);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { command: "help" };
-  const [command, ...extra] = positionals;
-  if (command === undefined) throw new InputError("missing command (up, down or status)", USAGE);
-  if (extra.length > 0) throw new InputError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
+type TopologyInput = { readonly command: "up"; readonly up: UpInput } | { readonly command: "down" | "status"; readonly runId: string | undefined };
+
+/** Validates the command line; throws InputError (exit 2) before anything starts. */
+async function parseTopologyArgs({ values, positionals }: CommandArgs<typeof OPTIONS>): Promise<TopologyInput> {
+  const command = positionals[0] as (typeof COMMANDS)[number]; // the shell checked it is one of COMMANDS
   const runId = values["run-id"];
   if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) throw new InputError(`--run-id ${JSON.stringify(runId)} is not a run id`, "run ids look like 20250101-120000-3fa2");
   const upOnly = (["masters", "mode", "profile", "set", "log-dir"] as const).filter((k) => values[k] !== undefined);
   if (command === "down" || command === "status") {
-    if (upOnly.length > 0) throw new InputError(`--${upOnly[0]} is an option of \`up\`, not of \`${command}\``, USAGE);
+    if (upOnly.length > 0) throw new InputError(`--${upOnly[0]} is an option of \`up\`, not of \`${command}\``);
     return { command, runId };
   }
-  if (command !== "up") throw new InputError(`unknown command ${JSON.stringify(command)}`, `valid commands: up, down, status\n${USAGE}`);
-  if (runId !== undefined) throw new InputError("--run-id is an option of `down` and `status`", USAGE);
+  if (runId !== undefined) throw new InputError("--run-id is an option of `down` and `status`");
   const profile = values.profile ?? "seed";
   if (!PROFILES.includes(profile as Profile)) throw new InputError(`--profile ${JSON.stringify(profile)}: valid profiles are ${PROFILES.join(", ")}`);
   const sets = [...(values.set ?? [])];
@@ -88,41 +64,14 @@ function parseTopologyArgs(argv: string[]): { command: "up"; up: UpInput } | { c
     if (!MODES.includes(values.mode as (typeof MODES)[number])) throw new InputError(`--mode ${JSON.stringify(values.mode)}: valid modes are ${MODES.join(", ")}`);
     sets.push(`mode=${values.mode}`);
   }
-  return { command: "up", up: { spec: applySetOverrides(profileSpec(profile as Profile), sets), logDir: writableDir("--log-dir", values["log-dir"]) } };
+  const spec = applySetOverrides(profileSpec(profile as Profile), sets);
+  // Checked (and created) before any container starts, else the launch would fail half-way.
+  const logDir = values["log-dir"] === undefined ? undefined : await writableDirOption("log-dir", values["log-dir"], "");
+  return { command: "up", up: { spec, logDir } };
 }
 
-/** `dir` created if need be and writable, checked before any container starts (else the launch fails half-way). */
-function writableDir(option: string, dir: string | undefined): string | undefined {
-  if (dir === undefined) return undefined;
-  if (dir.trim() === "") throw new InputError(`${option} must not be empty`, USAGE);
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new InputError(`${option} ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "choose a directory you can write to");
-  }
-  return dir;
-}
-
-async function up(input: UpInput): Promise<number> {
-  const controller = new AbortController();
-  const teardown = new TeardownStack();
-  const handlers = installInterruptHandlers({ controller, teardown });
-  let topology: StartedTopology;
-  try {
-    const t0 = performance.now();
-    topology = await launchTopology(input.spec, {
-      signal: controller.signal,
-      keep: true,
-      logDir: input.logDir,
-      onProgress: (line) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${line}`),
-    });
-  } catch (err) {
-    if (controller.signal.aborted) throw new InterruptedError();
-    throw err;
-  } finally {
-    handlers.uninstall();
-  }
+async function up(ctx: CommandContext<typeof OPTIONS, TopologyInput>, input: UpInput): Promise<number> {
+  const topology: StartedTopology = await launchTopology(input.spec, { signal: ctx.signal, keep: true, logDir: input.logDir, onProgress: ctx.progress });
   await mkdir(join(PROJECT_ROOT, "build"), { recursive: true });
   await writeFile(CURRENT_FILE, `${JSON.stringify({ runId: topology.runId, network: topology.network, endpoints: topology.endpoints, spec: topology.spec }, null, 2)}\n`);
   const table = new Table({ head: ["endpoint", "address"] });
@@ -136,8 +85,8 @@ async function up(input: UpInput): Promise<number> {
     ...ep.masters.map((m) => [`${m.role} (${m.name})`, `${m.ip}  apiserver :${PORTS.apiserver}, scheduler :${PORTS.scheduler}, controller-manager :${PORTS.controllerManager}`]),
     ...topology.nodes.agents.map((a) => [`${a.role}`, a.ip]),
   );
-  console.log(table.toString());
-  console.log(`left running; remove it with: npm run topology -- down   (recorded in ${CURRENT_FILE})`);
+  ctx.out(table.toString());
+  ctx.out(`left running; remove it with: npm run topology -- down   (recorded in ${CURRENT_FILE})`);
   return 0;
 }
 
@@ -167,11 +116,11 @@ async function findTopologies(docker: Docker, runId: string | undefined): Promis
   return [...byRun.values()].sort((a, b) => a.runId.localeCompare(b.runId));
 }
 
-async function down(runId: string | undefined): Promise<number> {
+async function down(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId: string | undefined): Promise<number> {
   const docker = await getDocker();
   const found = await findTopologies(docker, runId);
   if (found.length === 0) {
-    console.log(runId ? `no resources of run ${runId}` : "no kept topology is running");
+    ctx.out(runId ? `no resources of run ${runId}` : "no kept topology is running");
     return 0;
   }
   let failures = 0;
@@ -180,7 +129,7 @@ async function down(runId: string | undefined): Promise<number> {
       t.containers.map((c) =>
         forceRemove(docker, c.Id).catch((err: unknown) => {
           failures++;
-          console.error(`could not remove container ${c.Names[0]}: ${(err as Error).message}`);
+          ctx.progress(`could not remove container ${c.Names[0]}: ${(err as Error).message}`);
         }),
       ),
     );
@@ -188,10 +137,10 @@ async function down(runId: string | undefined): Promise<number> {
       await docker.getNetwork(n.Id).remove().catch((err: unknown) => {
         if ((err as { statusCode?: number }).statusCode === 404) return;
         failures++;
-        console.error(`could not remove network ${n.Name}: ${(err as Error).message}`);
+        ctx.progress(`could not remove network ${n.Name}: ${(err as Error).message}`);
       });
     }
-    console.log(`removed topology ${t.runId} (${t.containers.length} containers, ${t.networks.length} network)`);
+    ctx.out(`removed topology ${t.runId} (${t.containers.length} containers, ${t.networks.length} network)`);
   }
   const current = await readCurrentRunId();
   if (current && found.some((t) => t.runId === current)) await rm(CURRENT_FILE, { force: true });
@@ -221,60 +170,73 @@ function viewOf(t: KeptTopology): TopologyView {
   };
 }
 
-async function status(runId: string | undefined): Promise<number> {
+async function status(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId: string | undefined): Promise<number> {
   const docker = await getDocker();
   const found = await findTopologies(docker, runId ?? (await readCurrentRunId()));
   if (found.length === 0) {
-    console.log("no topology is running (start one with npm run topology -- up)");
+    ctx.out("no topology is running (start one with npm run topology -- up)");
     return 1;
   }
   for (const t of found) {
     const view = viewOf(t);
     const s = await topologyStatus(view);
     const roleOf = (ip: string | undefined): string => (ip ? (view.masters.find((m) => m.ip === ip)?.role ?? ip) : "-");
-    console.log(`topology ${t.runId}: ${t.containers.length} containers, nginx ${s.nginx ? "answers" : "DOES NOT answer"} on ${view.apiserver}`);
+    ctx.out(`topology ${t.runId}: ${t.containers.length} containers, nginx ${s.nginx ? "answers" : "DOES NOT answer"} on ${view.apiserver}`);
     const leaders = new Table({ head: ["key", "holder"] });
     leaders.push(
       ["/scheduler (podmaster)", s.leaders.scheduler ? `${roleOf(s.leaders.scheduler)} (${s.leaders.scheduler})` : "-"],
       ["/controller (podmaster)", s.leaders.controller ? `${roleOf(s.leaders.controller)} (${s.leaders.controller})` : "-"],
       ["/mesos/k8sm/framework/Kubernetes/leader (--ha)", s.leaders.haScheduler ?? "-"],
     );
-    console.log(leaders.toString());
-    if (s.frameworks === undefined) console.log("frameworks: no Mesos master in this topology");
-    else if ("error" in s.frameworks) console.log(`frameworks: cannot read state.json: ${s.frameworks.error}`);
+    ctx.out(leaders.toString());
+    if (s.frameworks === undefined) ctx.out("frameworks: no Mesos master in this topology");
+    else if ("error" in s.frameworks) ctx.out(`frameworks: cannot read state.json: ${s.frameworks.error}`);
     else {
       const fw = new Table({ head: ["framework", "name", "active", "pid", "scheduler on", "reregistered"] });
       for (const f of s.frameworks) fw.push([f.id, f.name, String(f.active), f.pid, roleOf(pidIp(f.pid)), f.reregisteredTime ? new Date(f.reregisteredTime * 1000).toISOString() : "-"]);
-      console.log(s.frameworks.length ? fw.toString() : "frameworks: none registered");
+      ctx.out(s.frameworks.length ? fw.toString() : "frameworks: none registered");
     }
     const masters = new Table({ head: ["master", "ip", "apiserver :8080", "scheduler :10251", "controller-manager :10252"] });
     const mark = (b: boolean): string => (b ? "ok" : "-");
     for (const m of s.masters) masters.push([m.role, m.ip || "(not running)", mark(m.apiserver), mark(m.scheduler), mark(m.controllerManager)]);
-    console.log(masters.toString());
+    ctx.out(masters.toString());
   }
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const cmd = parseTopologyArgs(argv);
-  switch (cmd.command) {
-    case "help":
-      console.log(USAGE);
-      return 0;
-    case "up":
-      return up(cmd.up);
-    case "down":
-      return down(cmd.runId);
-    case "status":
-      return status(cmd.runId);
-  }
-}
+const topologyCommand = defineCommand({
+  name: "topology",
+  usage: "npm run topology -- <up|down|status> [options]",
+  summary: `The seed's topology, left running for a person to poke at.
 
-main(process.argv.slice(2)).then(
-  // `up` leaves containers whose log streams would keep this process alive: exit explicitly.
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(formatError(err));
-    process.exit(exitCodeFor(err));
+commands:
+  up      start it and leave it running (the reaper leaves it); prints its endpoints
+  down    remove the kept topologies (all, or --run-id ID)
+  status  leaders of /scheduler, /controller and the HA key, frameworks, per-master health`,
+  options: OPTIONS,
+  optionHelp: {
+    masters: ["N", "up: k8sm master nodes (default 2)"],
+    mode: ["MODE", `up: ${MODES.join(" | ")} (default cold-standby)`],
+    profile: ["P", `up: ${PROFILES.join(" | ")}; seed: the real defaults, fast: small timers (default seed)`],
+    set: ["key=value", "up: any tunable (repeatable); keys: see below"],
+    "log-dir": ["DIR", "up: append each container's log to DIR/<container>.log while up runs"],
+    "run-id": ["ID", "down, status: that run's topology only"],
   },
-);
+  positionals: { name: "command", choices: COMMANDS },
+  epilog: `--set keys:\n  ${setKeysHelp().join("\n  ")}`,
+  parse: parseTopologyArgs,
+  run: (ctx) => {
+    const input = ctx.input;
+    switch (input.command) {
+      case "up":
+        return up(ctx, input.up);
+      case "down":
+        return down(ctx, input.runId);
+      case "status":
+        return status(ctx, input.runId);
+    }
+  },
+});
+
+// `up` leaves containers whose log streams would keep this process alive: exit explicitly.
+process.exit(await runCommand(topologyCommand, process.argv.slice(2)));
