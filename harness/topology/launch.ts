@@ -20,6 +20,7 @@ import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
 import { runLabels } from "../docker/labels.js";
 import { TeardownStack } from "../lifecycle/teardown-stack.js";
 import { resolveImages } from "../setup/images.js";
+import { HEALTH_LABEL, podsUrl, sleepPod } from "../workload/manifest.js";
 import {
   DEFAULT_FIXTURES_DIR, etcdCommand, etcdServers, kubeletCommand, loadTemplates, mesosAgentCommand, mesosMasterCommand,
   NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
@@ -489,13 +490,8 @@ async function waitHealthy(t: StartedTopology, mesos: boolean, signal: AbortSign
 /** Creates a pod through nginx, waits for Running, deletes it. */
 async function runTestPod(t: StartedTopology, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const name = `k8sm-health-${randomBytes(3).toString("hex")}`;
-  const base = `${t.endpoints.apiserver}/api/v1/namespaces/default/pods`;
-  const pod = {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: "default", labels: { "k8sm-chaos/health": "true" } },
-    spec: { containers: [{ name: "sleep", image: "busybox", command: ["sleep", "3600"], resources: { limits: { cpu: "100m", memory: "32Mi" } } }] },
-  };
+  const base = podsUrl(t.endpoints.apiserver);
+  const pod = sleepPod(name, HEALTH_LABEL);
   await phase("test-pod", 30_000, signal, `POST ${base} answers 201`, async ({ signal: s }) => {
     const res = await request(base, { method: "POST", body: JSON.stringify(pod), headers: { "content-type": "application/json" }, signal: s });
     const text = await res.body.text();
@@ -512,7 +508,7 @@ async function runTestPod(t: StartedTopology, timeoutMs: number, signal: AbortSi
       return true;
     }, [...t.nodes.agents, ...t.nodes.masters]);
   } finally {
-    await request(`${base}/${name}?gracePeriodSeconds=0`, { method: "DELETE" }).then((r) => r.body.dump()).catch(() => {});
+    await request(`${base}/${name}?gracePeriodSeconds=0`, { method: "DELETE", signal: AbortSignal.timeout(5_000) }).then((r) => r.body.dump()).catch(() => {});
   }
 }
 

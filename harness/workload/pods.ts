@@ -1,58 +1,79 @@
 /**
  * The harness's own workload, created through nginx like any user of the cluster would
- * (`kubectl create -f pod.yaml`): small pods whose single container sleeps. They are what "pod
- * recovery" and "pods lost" are measured on. Every write is recorded as a `workload` entry so the
- * measures can tell the harness's deletions from losses.
+ * (`kubectl create -f pod.yaml`): small pods whose single container sleeps (./manifest.ts). They
+ * are what "pod recovery" and "pods lost" are measured on. Every write is recorded as a `workload`
+ * entry so the measures can tell the harness's deletions from losses.
  */
+import pRetry, { AbortError } from "p-retry";
 import { request } from "undici";
+import { timeoutSignal } from "../async/timeout-signal.js";
 import { probeAgent, type Sink } from "../probes/probe.js";
+import { podsUrl, sleepPod, WORKLOAD_LABEL, WORKLOAD_NAMESPACE, type PodManifest } from "./manifest.js";
 
-export const WORKLOAD_NAMESPACE = "default";
-export const WORKLOAD_LABEL = "k8sm-chaos/workload";
+export { WORKLOAD_LABEL, WORKLOAD_NAMESPACE } from "./manifest.js";
 
-export function workloadPod(name: string): Record<string, unknown> {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: WORKLOAD_NAMESPACE, labels: { [WORKLOAD_LABEL]: "true" } },
-    spec: {
-      containers: [{ name: "sleep", image: "busybox", command: ["sleep", "86400"], resources: { limits: { cpu: "100m", memory: "32Mi" } } }],
-      restartPolicy: "Always",
-    },
-  };
+/** The workload pod `name`. */
+export function workloadPod(name: string): PodManifest {
+  return sleepPod(name, WORKLOAD_LABEL);
 }
 
-async function call(url: string, method: "POST" | "DELETE", body?: unknown, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+/** Time one request may take, in ms: a dead upstream must not eat the whole budget. */
+const REQUEST_TIMEOUT_MS = 5_000;
+
+async function call(url: string, method: "POST" | "DELETE", body: unknown, signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
   const res = await request(url, {
     method,
     dispatcher: probeAgent,
     headers: body ? { "content-type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,
-    signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(5_000)]) : AbortSignal.timeout(5_000),
+    signal: timeoutSignal(REQUEST_TIMEOUT_MS, signal),
   });
   return { status: res.statusCode, text: await res.body.text() };
 }
 
 /**
- * Creates a workload pod; retries while nginx/apiserver answer errors (they may be failing over),
- * until `deadlineMs`. Returns whether it was created. 409 AlreadyExists counts as created.
+ * What a failover looks like from a client: nginx without a live upstream (502, 504), an apiserver
+ * without etcd (500), a refused or reset connection, a request timed out. Another try may succeed.
  */
-export async function createWorkloadPod(apiUrl: string, name: string, sink: Sink, opts: { deadlineMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
-  const end = Date.now() + (opts.deadlineMs ?? 30_000);
+function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+export interface CreateWorkloadPodOptions {
+  /** Give up after this long, in ms. @default 30_000 */
+  readonly deadlineMs?: number;
+  /** Aborting it stops the retries and the request in flight (the result is then `false`). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Creates a workload pod, trying again while nginx/apiserver answer 5xx or do not answer (they may
+ * be failing over), every 250 ms until `deadlineMs`. Resolves whether it was created (409
+ * AlreadyExists counts as created); never rejects. Any other 4xx is not retried: it will not change.
+ */
+export async function createWorkloadPod(apiUrl: string, name: string, sink: Sink, opts: CreateWorkloadPodOptions = {}): Promise<boolean> {
   sink({ kind: "workload", action: "create-pod", namespace: WORKLOAD_NAMESPACE, name });
-  while (!opts.signal?.aborted && Date.now() < end) {
-    try {
-      const res = await call(`${apiUrl}/api/v1/namespaces/${WORKLOAD_NAMESPACE}/pods`, "POST", workloadPod(name), opts.signal);
-      if (res.status === 201 || res.status === 200 || res.status === 409) return true;
-    } catch { /* retry */ }
-    await new Promise((r) => setTimeout(r, 250));
+  // One signal bounds the retries and the request in flight.
+  const until = timeoutSignal(opts.deadlineMs ?? 30_000, opts.signal);
+  try {
+    await pRetry(
+      async () => {
+        const res = await call(podsUrl(apiUrl), "POST", workloadPod(name), until);
+        if (res.status === 201 || res.status === 200 || res.status === 409) return;
+        const err = new Error(`POST pod ${name}: HTTP ${res.status}: ${res.text.slice(0, 200)}`);
+        throw isTransientStatus(res.status) ? err : new AbortError(err);
+      },
+      { retries: Infinity, minTimeout: 250, factor: 1, signal: until },
+    );
+    return true;
+  } catch {
+    return false;
   }
-  return false;
 }
 
 export async function deleteWorkloadPod(apiUrl: string, name: string, sink: Sink, signal?: AbortSignal): Promise<void> {
   sink({ kind: "workload", action: "delete-pod", namespace: WORKLOAD_NAMESPACE, name });
   try {
-    await call(`${apiUrl}/api/v1/namespaces/${WORKLOAD_NAMESPACE}/pods/${name}?gracePeriodSeconds=0`, "DELETE", undefined, signal);
+    await call(`${podsUrl(apiUrl)}/${name}?gracePeriodSeconds=0`, "DELETE", undefined, signal);
   } catch { /* best effort: the run's teardown removes the cluster anyway */ }
 }

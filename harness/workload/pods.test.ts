@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { EntryPayload } from "../history/types.js";
+import { HEALTH_LABEL, podsUrl, sleepPod, WORKLOAD_LABEL } from "./manifest.js";
+import { createWorkloadPod, deleteWorkloadPod, workloadPod } from "./pods.js";
+
+/** A real apiserver stand-in: each POST gets the next answer of `answers` (the last one repeats); `"hang"` never answers. */
+async function apiserver(answers: readonly (number | "hang")[]): Promise<{ url: string; posts: unknown[]; deletes: string[] }> {
+  const posts: unknown[] = [];
+  const deletes: string[] = [];
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      if (req.method === "DELETE") {
+        deletes.push(req.url ?? "");
+        res.writeHead(200).end("{}");
+        return;
+      }
+      posts.push(JSON.parse(body));
+      const a = answers[Math.min(posts.length, answers.length) - 1]!;
+      if (a !== "hang") res.writeHead(a, { "content-type": "application/json" }).end(JSON.stringify({ code: a }));
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts, deletes };
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+describe("the pod manifest", () => {
+  it("is one sleeping container for the workload and the launch's health check alike, told apart by a label", () => {
+    const w = sleepPod("a", WORKLOAD_LABEL);
+    const h = sleepPod("a", HEALTH_LABEL);
+    expect(w.metadata.labels).toEqual({ "k8sm-chaos/workload": "true" });
+    expect(h.metadata.labels).toEqual({ "k8sm-chaos/health": "true" });
+    expect(h.spec).toEqual(w.spec);
+    expect(workloadPod("a")).toEqual(w);
+    expect(w.spec.containers).toHaveLength(1);
+    expect(podsUrl("http://n:80")).toBe("http://n:80/api/v1/namespaces/default/pods");
+  });
+});
+
+describe("createWorkloadPod", () => {
+  it("tries again through 5xx (nginx without upstream, apiserver without etcd) and records one create", async () => {
+    const api = await apiserver([502, 503, 500, 201]);
+    const sink: EntryPayload[] = [];
+    expect(await createWorkloadPod(api.url, "p1", (e) => sink.push(e), { deadlineMs: 20_000 })).toBe(true);
+    expect(api.posts).toHaveLength(4);
+    expect(api.posts[0]).toEqual(workloadPod("p1"));
+    expect(sink).toEqual([{ kind: "workload", action: "create-pod", namespace: "default", name: "p1" }]);
+  });
+
+  it("counts 409 AlreadyExists as created", async () => {
+    const api = await apiserver([409]);
+    expect(await createWorkloadPod(api.url, "p1", () => {})).toBe(true);
+  });
+
+  it("does not retry an answer that will not change (422 Invalid)", async () => {
+    const api = await apiserver([422]);
+    expect(await createWorkloadPod(api.url, "p1", () => {}, { deadlineMs: 20_000 })).toBe(false);
+    expect(api.posts).toHaveLength(1);
+  });
+
+  it("gives up at its deadline even with a request in flight", async () => {
+    const api = await apiserver(["hang"]);
+    const t0 = performance.now();
+    expect(await createWorkloadPod(api.url, "p1", () => {}, { deadlineMs: 200 })).toBe(false);
+    // The request's own timeout is 5 s: the deadline must not wait for it.
+    expect(performance.now() - t0).toBeLessThan(3_000);
+  });
+
+  it("stops at an abort between tries and in flight, and resolves false", async () => {
+    const api = await apiserver([503, "hang"]);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("stop")), 100);
+    const t0 = performance.now();
+    expect(await createWorkloadPod(api.url, "p1", () => {}, { signal: ac.signal, deadlineMs: 60_000 })).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(3_000);
+    expect(await createWorkloadPod(api.url, "p2", () => {}, { signal: AbortSignal.abort() })).toBe(false);
+  });
+});
+
+describe("deleteWorkloadPod", () => {
+  it("deletes at once and records it; a dead apiserver is no error", async () => {
+    const api = await apiserver([201]);
+    const sink: EntryPayload[] = [];
+    await deleteWorkloadPod(api.url, "p1", (e) => sink.push(e));
+    expect(api.deletes).toEqual(["/api/v1/namespaces/default/pods/p1?gracePeriodSeconds=0"]);
+    expect(sink).toEqual([{ kind: "workload", action: "delete-pod", namespace: "default", name: "p1" }]);
+    await deleteWorkloadPod("http://127.0.0.1:1", "p1", () => {});
+  });
+});
