@@ -1,9 +1,8 @@
 /**
- * The harness's public surface: the only module scenarios/ (and fixtures/ tests) import from
- * harness/. Explicit named exports only.
+ * The harness's public surface: the only module scenarios/ import from harness/ (fixtures/ tests
+ * may also import the test helpers, harness/testing/index.ts). Explicit named exports only.
  */
 export { HarnessError, InputError, DockerUnavailableError, TopologyUnhealthyError, InterruptedError, exitCodeFor, formatError } from "./errors.js";
-export { startLocalEtcd, freePort, type LocalEtcd } from "./testing/local-etcd.js";
 export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./runner/types.js";
 export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";
 export { scenarioCli, parseScenarioArgs } from "./cli/scenario.js";

@@ -10,7 +10,7 @@ import {
   lostPodFailover,
   tooFastFailover,
   type SampleTrial,
-} from "../measures/sample-histories.js";
+} from "../testing/sample-histories.js";
 import { coldNodeDeathWindow, partitionEtcdWindow, podRecoveryBoundMs } from "../timing-oracle/windows.js";
 import {
   checkBaseline,

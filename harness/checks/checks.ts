@@ -1,5 +1,5 @@
 import { ofKind } from "../history/history.js";
-import type { HistoryEntry } from "../history/types.js";
+import { isHaLeaderKey, WATCHED_KEYS, type HistoryEntry } from "../history/types.js";
 import { computeMeasures, type MeasureOptions, type Measures, type MissingCode } from "../measures/measures.js";
 
 /**
@@ -128,7 +128,7 @@ export function checkBaseline(entries: readonly HistoryEntry[], faultT: number |
   if (![...health.values()].some(Boolean)) problems.push("no scheduler answering /healthz");
   const keys = new Map<string, string | null>();
   for (const k of ofKind(before, "etcd-key")) keys.set(k.key, k.value);
-  const leaderKeys = [...keys.keys()].filter((k) => k === "/scheduler" || /^\/mesos\/k8sm\/framework\/[^/]+\/leader$/.test(k));
+  const leaderKeys = [...keys.keys()].filter((k) => k === WATCHED_KEYS.scheduler || isHaLeaderKey(k));
   if (leaderKeys.length && !leaderKeys.some((k) => keys.get(k) !== null)) problems.push(`no leader key held (${leaderKeys.join(", ")})`);
   const lastReq = ofKind(before, "api-request").at(-1);
   if (lastReq && !lastReq.ok) problems.push(`last apiserver request failed (${lastReq.status ?? lastReq.error ?? "error"})`);

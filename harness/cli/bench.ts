@@ -15,7 +15,7 @@ import { benchSpec } from "../bench/options.js";
 import { renderBenchTables } from "../bench/report.js";
 import { getDocker, newRunId, reap } from "../docker/index.js";
 import { HarnessError } from "../errors.js";
-const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
+import { PROJECT_ROOT } from "../paths.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { defineCommand, runCommand } from "./shell.js";
 

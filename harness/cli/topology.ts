@@ -16,9 +16,10 @@ import { InputError } from "../errors.js";
 import { getDocker, dockerError } from "../docker/client.js";
 import { forceRemove } from "../docker/containers.js";
 import { LABELS } from "../docker/labels.js";
+import { WATCHED_KEYS } from "../history/types.js";
 import { RUN_ID_PATTERN } from "../docker/run-id.js";
-import { PROJECT_ROOT } from "../setup/hash.js";
-import { KEEP_LABEL, launchTopology, type StartedTopology } from "../topology/launch.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { launchTopology, type StartedTopology } from "../topology/launch.js";
 import { PORTS } from "../topology/render.js";
 import { applySetOverrides, MODES, PROFILES, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 import { pidIp, topologyStatus, type TopologyView } from "../topology/status.js";
@@ -98,7 +99,7 @@ interface KeptTopology {
 
 /** Kept topologies (or the one of `runId`, kept or not) found by their labels. */
 async function findTopologies(docker: Docker, runId: string | undefined): Promise<KeptTopology[]> {
-  const label = runId ? [`${LABELS.runId}=${runId}`] : [`${KEEP_LABEL}=true`];
+  const label = runId ? [`${LABELS.runId}=${runId}`] : [`${LABELS.keep}=true`];
   const [containers, networks] = await Promise.all([
     docker.listContainers({ all: true, filters: { label } }),
     docker.listNetworks({ filters: { label } }),
@@ -184,9 +185,9 @@ async function status(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId:
     ctx.out(`topology ${t.runId}: ${t.containers.length} containers, nginx ${s.nginx ? "answers" : "DOES NOT answer"} on ${view.apiserver}`);
     const leaders = new Table({ head: ["key", "holder"] });
     leaders.push(
-      ["/scheduler (podmaster)", s.leaders.scheduler ? `${roleOf(s.leaders.scheduler)} (${s.leaders.scheduler})` : "-"],
-      ["/controller (podmaster)", s.leaders.controller ? `${roleOf(s.leaders.controller)} (${s.leaders.controller})` : "-"],
-      ["/mesos/k8sm/framework/Kubernetes/leader (--ha)", s.leaders.haScheduler ?? "-"],
+      [`${WATCHED_KEYS.scheduler} (podmaster)`, s.leaders.scheduler ? `${roleOf(s.leaders.scheduler)} (${s.leaders.scheduler})` : "-"],
+      [`${WATCHED_KEYS.controller} (podmaster)`, s.leaders.controller ? `${roleOf(s.leaders.controller)} (${s.leaders.controller})` : "-"],
+      [`${WATCHED_KEYS.haLeader()} (--ha)`, s.leaders.haScheduler ?? "-"],
     );
     ctx.out(leaders.toString());
     if (s.frameworks === undefined) ctx.out("frameworks: no Mesos master in this topology");

@@ -10,6 +10,8 @@ export const LABELS = {
   host: "k8sm-chaos.host",
   role: "k8sm-chaos.role",
   startedAt: "k8sm-chaos.started-at",
+  /** `true` on a topology kept running on purpose (`npm run topology -- up`, `--keep`): the reaper leaves it. */
+  keep: "k8sm-chaos.keep",
 } as const;
 
 /** Labels for one resource of run `runId` owned by this process; `role` is e.g. `etcd-0`, `network`. */

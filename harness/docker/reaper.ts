@@ -47,8 +47,8 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
   const filters = { label: [runLabelFilter()] };
 
   const orphaned = (labels: Record<string, string> | undefined): boolean => {
-    // Kept on purpose (`npm run topology -- up`; harness/topology KEEP_LABEL): only `topology down` removes them.
-    if (labels?.["k8sm-chaos.keep"] === "true") return false;
+    // Kept on purpose (`npm run topology -- up`, `--keep`): only `topology down` removes them.
+    if (labels?.[LABELS.keep] === "true") return false;
     const host = labels?.[LABELS.host];
     const pid = Number(labels?.[LABELS.pid]);
     const ownedHere = host === undefined || host === here;

@@ -3,6 +3,7 @@
  * measures' axis: ms from the fault's inject entry. `compare.ts` sets them against what the outside
  * probes measured.
  */
+import { WATCHED_KEYS } from "../history/types.js";
 import type { MeasureName } from "../measures/measures.js";
 import type { TopologyMode } from "../topology/spec.js";
 import type { GroundTruthEvent } from "./events.js";
@@ -20,8 +21,9 @@ export type ValidatedMeasure = (typeof VALIDATED_MEASURES)[number];
 
 /**
  * For each measure: which event is its truth, and why the probe's value may legitimately come later.
- * The probes poll every 100 ms (at most), and each poll is an HTTP round trip, so a probe's value is
- * the truth plus up to one interval plus the request's latency, unless noted.
+ * The probes poll every PROBE_INTERVAL_MS (harness/runner/plan.ts: 50 ms; issue 5 allows up to
+ * 100 ms), and each poll is an HTTP round trip, so a probe's value is the truth plus up to one
+ * interval plus the request's latency, unless noted.
  */
 export const TRUTH_DEFINITIONS: Readonly<Record<ValidatedMeasure, { truth: string; probeLag: string }>> = {
   timeToNewSchedulerMs: {
@@ -80,7 +82,9 @@ export interface TrialAxis {
 /** Makes a TruthValue from an event (ms from the fault), or null with the reason `none`. */
 type At = (e: GroundTruthEvent | undefined, none: string, used?: string) => TruthValue;
 
-const isPodmasterScheduler = (e: GroundTruthEvent) => e.component === "podmaster" && (e.fields.key === "scheduler" || e.fields.key === "/scheduler");
+/** The podmaster's `key` field is its `--key` flag as given: `scheduler` in the seed's manifest. */
+const isPodmasterScheduler = (e: GroundTruthEvent) =>
+  e.component === "podmaster" && (e.fields.key === WATCHED_KEYS.scheduler || e.fields.key === WATCHED_KEYS.scheduler.slice(1));
 /** `km-scheduler` (what the emulation emits), `km scheduler`, `scheduler`: not the podmaster's `scheduler-elector`. */
 const isScheduler = (e: GroundTruthEvent) => /(^|[\s-])scheduler$/.test(e.component);
 const FRAMEWORK_ACTIVE = new Set(["framework-registered", "framework-failed-over"]);

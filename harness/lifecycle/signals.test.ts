@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../async/wait-for.js";
 import { STILL_CLEANING_UP, SAME_PRESS_MS } from "./signals.js";
 
-const child = fileURLToPath(new URL("./signals.child.ts", import.meta.url));
+const child = fileURLToPath(new URL("../testing/signals-child.ts", import.meta.url));
 
 interface Run {
   proc: ChildProcess;

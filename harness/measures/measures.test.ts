@@ -11,7 +11,7 @@ import {
   lostPodFailover,
   ORIGIN,
   tooFastFailover,
-} from "./sample-histories.js";
+} from "../testing/sample-histories.js";
 
 const measure = (tr: { originEpochMs: number; entries: HistoryEntry[] }, extra = {}) =>
   computeMeasures(tr.entries, { originEpochMs: tr.originEpochMs, model: coldNodeDeathWindow(), logsWatched: true, ...extra });

@@ -1,5 +1,5 @@
 import { ofKind } from "../history/history.js";
-import type { FrameworkEntry, HistoryEntry, SchedulerHealthEntry } from "../history/types.js";
+import { isHaLeaderKey, WATCHED_KEYS, type FrameworkEntry, type HistoryEntry, type SchedulerHealthEntry } from "../history/types.js";
 import type { Range } from "../timing-oracle/windows.js";
 
 /**
@@ -88,8 +88,6 @@ export interface MeasureOptions {
   logsWatched?: boolean;
 }
 
-const HA_KEY = /^\/mesos\/k8sm\/framework\/[^/]+\/leader$/;
-const PODMASTER_SCHEDULER_KEY = "/scheduler";
 const LOST_PHASES = new Set(["Failed"]);
 
 type Missing = Measures["missing"];
@@ -227,10 +225,10 @@ function newScheduler(
 function chooseLeaderKey(entries: readonly HistoryEntry[], faultT: number, explicit?: string): string {
   if (explicit) return explicit;
   const keys = ofKind(entries, "etcd-key").filter((e) => e.t < faultT);
-  const ha = keys.filter((e) => HA_KEY.test(e.key));
+  const ha = keys.filter((e) => isHaLeaderKey(e.key));
   const lastHa = ha.at(-1);
   if (lastHa && lastValue(keys, lastHa.key) !== null) return lastHa.key;
-  return PODMASTER_SCHEDULER_KEY;
+  return WATCHED_KEYS.scheduler;
 }
 
 function lastValue(keys: readonly { key: string; value: string | null }[], key: string): string | null | undefined {
@@ -312,7 +310,7 @@ export function dualSchedulerMs(entries: readonly HistoryEntry[]): number | { re
     (e) =>
       e.kind === "scheduler-health" ||
       e.kind === "framework" ||
-      (e.kind === "etcd-key" && (e.key === PODMASTER_SCHEDULER_KEY || HA_KEY.test(e.key))),
+      (e.kind === "etcd-key" && (e.key === WATCHED_KEYS.scheduler || isHaLeaderKey(e.key))),
   );
   const fws = ofKind(relevant, "framework");
   if (!fws.length) return { reason: "no framework observations" };

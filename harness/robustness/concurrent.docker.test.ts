@@ -6,7 +6,7 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
-import { readResult, removeRun, runResources, spawnCli, type CliProcess } from "./cli-process.js";
+import { readResult, removeRun, runResources, spawnCli, type CliProcess } from "../testing/cli-process.js";
 
 let docker: Docker;
 let out: string;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerEndpoint, getDocker } from "../docker/client.js";
 import { newRunId } from "../docker/run-id.js";
 import { resolveImages } from "../setup/images.js";
-import { readResult, removeRun, runCli, runResources, spawnCli } from "./cli-process.js";
+import { readResult, removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
 
 let docker: Docker;
 let out: string;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
 import { runLabelFilter } from "../docker/labels.js";
 import { partitionRules } from "../faults/inject.js";
-import { readResult, removeRun, runCli, runResources, spawnCli } from "./cli-process.js";
+import { readResult, removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
 
 /** Launch (~5 s) + steady state + the fault's random offset: the fault is in force well within this. */
 const FAULT_WITHIN_MS = 120_000;

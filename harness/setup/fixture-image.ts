@@ -10,11 +10,12 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Message } from "esbuild";
+import { build, type BuildOptions, type Message } from "esbuild";
 import { HarnessError } from "../errors.js";
 import { requireFreeSpace } from "./disk.js";
 import { DOCKER_BUILD_ENV, imageExists, removeTag, runOk } from "./exec.js";
-import { contentHash, PROJECT_ROOT, sourceFileParts } from "./hash.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { contentHash, sourceFileParts, TEST_HELPERS_DIR } from "./hash.js";
 
 export const FIXTURE_REPO = "k8sm-harness/k8sm";
 
@@ -28,6 +29,16 @@ export const WRAPPERS: ReadonlyArray<{ readonly path: string; readonly bundle: s
 ];
 
 const BIN_DIR = "/opt/k8sm/bin";
+
+/** esbuild's settings for the emulations: one CommonJS file each (etcd3 finds its protos at `${__dirname}/../proto`). */
+export const BUNDLE_OPTIONS = {
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "silent",
+} as const satisfies BuildOptions;
 const NEED_BYTES = 512 * 1024 ** 2;
 
 /** The shell wrapper for one bundle: exec node on it, or exit 127 when it was not built. */
@@ -42,12 +53,16 @@ export function wrapperScript(bundle: string): string {
   ].join("\n");
 }
 
-/** component → absolute path of its `fixtures/emulations/<component>/main.ts`, for those that exist. */
+/**
+ * component → absolute path of its `fixtures/emulations/<component>/main.ts`, for those that exist.
+ * `fixtures/emulations/testing/` holds test helpers, not a component.
+ */
 export async function emulationEntries(root = PROJECT_ROOT): Promise<Record<string, string>> {
   const dir = join(root, "fixtures", "emulations");
   const names = await readdir(dir).catch(() => [] as string[]);
   const entries: Record<string, string> = {};
   for (const name of names.sort()) {
+    if (name === TEST_HELPERS_DIR) continue;
     const main = join(dir, name, "main.ts");
     if (existsSync(main)) entries[name] = main;
   }
@@ -55,8 +70,8 @@ export async function emulationEntries(root = PROJECT_ROOT): Promise<Record<stri
 }
 
 /**
- * Hash over the fixture image's inputs: every file under fixtures/ except tests, package-lock.json,
- * this build script, and the base image tag it is built FROM.
+ * Hash over the fixture image's inputs: every file under fixtures/ except tests and test helpers
+ * (`testing/`), package-lock.json, this build script, and the base image tag it is built FROM.
  */
 export async function fixtureHash(opts: { root?: string; baseTag: string }): Promise<string> {
   const root = opts.root ?? PROJECT_ROOT;
@@ -118,7 +133,7 @@ export async function ensureFixtureImage(opts: FixtureBuildOptions): Promise<{ t
   }
 }
 
-/** One CommonJS file per emulation (etcd3 finds its protos at `${__dirname}/../proto`). */
+/** One CommonJS file per emulation (BUNDLE_OPTIONS). */
 async function bundle(entries: Record<string, string>, outdir: string, progress: (line: string) => void): Promise<void> {
   await mkdir(outdir, { recursive: true });
   if (Object.keys(entries).length === 0) {
@@ -128,16 +143,7 @@ async function bundle(entries: Record<string, string>, outdir: string, progress:
   const show = (m: Message): string =>
     `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ""}${m.text}`;
   try {
-    const result = await build({
-      entryPoints: entries,
-      outdir,
-      outExtension: { ".js": ".cjs" },
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      logLevel: "silent",
-    });
+    const result = await build({ entryPoints: entries, outdir, ...BUNDLE_OPTIONS });
     for (const w of result.warnings) progress(`esbuild warning: ${show(w)}`);
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;

@@ -63,9 +63,10 @@ describe("fixtureHash", () => {
     expect(await hash()).not.toBe(afterAdd);
   });
 
-  it("ignores tests, node_modules and dot-directories", async () => {
+  it("ignores tests, test helpers, node_modules and dot-directories", async () => {
     const before = await hash();
     await put("fixtures/emulations/common/flags.test.ts", "// edited test\n");
+    await put("fixtures/emulations/testing/run-km.ts", "// a test helper\n");
     await put("fixtures/emulations/km/main.docker.test.ts", "// new docker test\n");
     await put("fixtures/node_modules/x/index.js", "x\n");
     await put("fixtures/.cache/y", "y\n");

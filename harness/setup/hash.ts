@@ -2,10 +2,6 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** The repository root (this file is harness/setup/hash.ts). */
-export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** One named input of a hash: a file's relative path and content, or a setting and its value. */
 export type HashPart = readonly [name: string, content: string | Buffer];
@@ -29,9 +25,13 @@ export function isTestFile(path: string): boolean {
   return /\.test\.[cm]?[jt]s$/.test(path);
 }
 
+/** The folder name of modules only tests use (docs/CONTRACTS.md): not build inputs either. */
+export const TEST_HELPERS_DIR = "testing";
+
 /**
- * Every file under `dir` (recursively, skipping node_modules and dot-directories) except tests, as
- * hash parts named by their path relative to `nameRoot`, with `/` separators.
+ * Every file under `dir` (recursively, skipping node_modules, dot-directories and test helpers'
+ * `testing/` folders) except tests, as hash parts named by their path relative to `nameRoot`, with
+ * `/` separators.
  */
 export async function sourceFileParts(dir: string, nameRoot: string): Promise<HashPart[]> {
   const parts: HashPart[] = [];
@@ -46,7 +46,7 @@ export async function sourceFileParts(dir: string, nameRoot: string): Promise<Ha
     if (!e.isFile() || isTestFile(e.name)) continue;
     const path = join(e.parentPath, e.name);
     const rel = relative(nameRoot, path).split(sep).join("/");
-    if (rel.split("/").some((seg) => seg === "node_modules" || seg.startsWith("."))) continue;
+    if (rel.split("/").some((seg) => seg === "node_modules" || seg.startsWith(".") || seg === TEST_HELPERS_DIR)) continue;
     parts.push([rel, await readFile(path)]);
   }
   return parts;

@@ -8,7 +8,7 @@ import Docker from "dockerode";
 import { DockerUnavailableError, HarnessError } from "../errors.js";
 import { dockerCall, dockerStatus } from "../docker/client.js";
 import { fixtureHash } from "./fixture-image.js";
-import { PROJECT_ROOT } from "./hash.js";
+import { PROJECT_ROOT } from "../paths.js";
 
 export { fixtureHash } from "./fixture-image.js";
 

@@ -10,10 +10,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
 import { LABELS } from "../docker/labels.js";
+import { WATCHED_KEYS } from "../history/types.js";
 import { coldNodeDeathWindow, type ModelWindow } from "../timing-oracle/windows.js";
 import { launchTopology, type StartedTopology } from "./launch.js";
 import { applySetOverrides, FAST_SPEC } from "./spec.js";
-import { etcdKey, healthy, LEADER_KEYS, mesosFrameworks } from "./status.js";
+import { etcdKey, healthy, mesosFrameworks } from "./status.js";
 
 const spec = applySetOverrides(FAST_SPEC, ["ttl-secs=6", "sleep=1s", "file-check-frequency=1s", "sync-frequency=1s"]);
 
@@ -63,7 +64,7 @@ describe("cold-standby topology (fast timers)", () => {
   it("comes up with one holder per key, the controller-manager on it only, and the seed's files", async () => {
     const { endpoints, nodes } = topology;
     expect(nodes.masters).toHaveLength(2);
-    const holder = await etcdKey(endpoints.etcd, LEADER_KEYS.controller);
+    const holder = await etcdKey(endpoints.etcd, WATCHED_KEYS.controller);
     const leader = topology.masterByIp(holder!);
     expect(leader).toBeDefined();
     expect(await healthy(`http://${leader!.ip}:10252/healthz`)).toBe(true);
@@ -78,18 +79,18 @@ describe("cold-standby topology (fast timers)", () => {
 
   it("SIGKILL of the leader's node: the other node takes the keys and starts the controller-manager inside the §6.1 window", async () => {
     const { endpoints } = topology;
-    const leader = topology.masterByIp((await etcdKey(endpoints.etcd, LEADER_KEYS.controller))!)!;
+    const leader = topology.masterByIp((await etcdKey(endpoints.etcd, WATCHED_KEYS.controller))!)!;
     const standby = topology.nodes.masters.find((m) => m !== leader)!;
     // The electors are independent: the framework moves only if the killed node also ran the scheduler.
-    const schedulerOnLeader = (await etcdKey(endpoints.etcd, LEADER_KEYS.scheduler)) === leader.ip;
+    const schedulerOnLeader = (await etcdKey(endpoints.etcd, WATCHED_KEYS.scheduler)) === leader.ip;
     const before = schedulerOnLeader && endpoints.mesosMaster ? (await mesosFrameworks(endpoints.mesosMaster)).filter((f) => f.active) : [];
 
     const t0 = performance.now();
     await topology.kill(leader.role, "SIGKILL");
     const budget = window.maxMs + 10_000;
     const [controllerKeyMs, schedulerKeyMs, cmHealthyMs] = await Promise.all([
-      firstTrue(t0, budget, async () => (await etcdKey(endpoints.etcd, LEADER_KEYS.controller)) === standby.ip),
-      firstTrue(t0, budget, async () => (await etcdKey(endpoints.etcd, LEADER_KEYS.scheduler)) === standby.ip),
+      firstTrue(t0, budget, async () => (await etcdKey(endpoints.etcd, WATCHED_KEYS.controller)) === standby.ip),
+      firstTrue(t0, budget, async () => (await etcdKey(endpoints.etcd, WATCHED_KEYS.scheduler)) === standby.ip),
       firstTrue(t0, budget, () => healthy(`http://${standby.ip}:10252/healthz`)),
     ]);
     const report = `kill → /controller key ${controllerKeyMs.toFixed(0)} ms, /scheduler key ${schedulerKeyMs.toFixed(0)} ms, ` +

@@ -17,9 +17,11 @@ import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 import { dockerCall, dockerError, dockerStatus, getDocker } from "../docker/client.js";
 import { forceRemove, startContainer, type ExecResult, type StartedContainer } from "../docker/containers.js";
 import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
-import { runLabels } from "../docker/labels.js";
+import { LABELS, runLabels } from "../docker/labels.js";
 import { TeardownStack } from "../lifecycle/teardown-stack.js";
+import { WATCHED_KEYS } from "../history/types.js";
 import { resolveImages } from "../setup/images.js";
+import { DETECTOR_REPOLL_MS } from "../timing-oracle/windows.js";
 import { HEALTH_LABEL, podsUrl, sleepPod } from "../workload/manifest.js";
 import {
   DEFAULT_FIXTURES_DIR, etcdCommand, etcdServers, kubeletCommand, loadTemplates, mesosAgentCommand, mesosMasterCommand,
@@ -27,10 +29,7 @@ import {
 } from "./render.js";
 import { validateTopologySpec, type ImagesSpec, type TopologySpec } from "./spec.js";
 import { createSubnetNetwork } from "./static-ip.js";
-import { etcdHealthy, etcdKey, healthy, LEADER_KEYS, mesosFrameworks, type TopologyView } from "./status.js";
-
-/** Label on the resources of a topology that must outlive its process (`npm run topology -- up`); the reaper skips them. */
-export const KEEP_LABEL = "k8sm-chaos.keep";
+import { etcdHealthy, etcdKey, healthy, mesosFrameworks, type TopologyView } from "./status.js";
 
 export interface LaunchOptions {
   /** Aborting it stops the launch and removes what was started. */
@@ -124,8 +123,6 @@ export interface StartedTopology extends AsyncDisposable {
 
 /** Allowance for a container to start and its processes to come up on a loaded CI machine, in ms. */
 const STARTUP_ALLOWANCE_MS = 60_000;
-/** mesos-go's standalone detector re-polls state.json every 30 s when the first poll fails (§3.2). */
-const DETECTOR_REPOLL_MS = 30_000;
 /** Mesos `refuse_seconds` default (§4.2): resources declined just before may come back this late. */
 const REFUSE_MS = 5_000;
 
@@ -170,7 +167,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     masterNode: spec.images.masterNode ?? built!.k8sm,
   };
   await requireImages(docker, image, spec.images);
-  const labels: Record<string, string> = options.keep ? { [KEEP_LABEL]: "true" } : {};
+  const labels: Record<string, string> = options.keep ? { [LABELS.keep]: "true" } : {};
 
   const stack = new TeardownStack();
   // A container that exits during the launch fails it at once, named, with its exit code and last
@@ -446,7 +443,7 @@ async function waitHealthy(t: StartedTopology, mesos: boolean, signal: AbortSign
   }, masters);
   progress("apiservers healthy (direct and through nginx)");
 
-  const podmasterKeys = t.spec.mode === "cold-standby" ? [LEADER_KEYS.scheduler, LEADER_KEYS.controller] : [LEADER_KEYS.controller];
+  const podmasterKeys = t.spec.mode === "cold-standby" ? [WATCHED_KEYS.scheduler, WATCHED_KEYS.controller] : [WATCHED_KEYS.controller];
   const holders = await phase("podmaster", budget.leaderKeys, signal, `one master holds each of ${podmasterKeys.join(", ")}`, async ({ signal: s }) => {
     const values: Record<string, string> = {};
     for (const key of podmasterKeys) {
@@ -459,12 +456,12 @@ async function waitHealthy(t: StartedTopology, mesos: boolean, signal: AbortSign
   }, masters);
   progress(`leaders: ${Object.entries(holders).map(([k, v]) => `${k}=${t.masterByIp(v)!.role}`).join(" ")}`);
 
-  const cmLeader = t.masterByIp(holders[LEADER_KEYS.controller]!)!;
+  const cmLeader = t.masterByIp(holders[WATCHED_KEYS.controller]!)!;
   await phase("controller-manager", budget.controllerManager, signal, `the controller-manager answers on ${cmLeader.role} (${cmLeader.ip}:${PORTS.controllerManager}) only`, async ({ signal: s }) => {
     if (!(await healthy(`http://${cmLeader.ip}:${PORTS.controllerManager}/healthz`, s))) throw new Error(`no /healthz on ${cmLeader.ip}:${PORTS.controllerManager}`);
     for (const m of masters) {
       if (m !== cmLeader && (await healthy(`http://${m.ip}:${PORTS.controllerManager}/healthz`, s))) {
-        throw new Error(`a controller-manager also runs on ${m.role}, which does not hold ${LEADER_KEYS.controller}`);
+        throw new Error(`a controller-manager also runs on ${m.role}, which does not hold ${WATCHED_KEYS.controller}`);
       }
     }
     return true;
@@ -474,8 +471,8 @@ async function waitHealthy(t: StartedTopology, mesos: boolean, signal: AbortSign
   if (!mesos || !ep.mesosMaster) return;
   const mesosUrl = ep.mesosMaster;
   const framework = await phase("framework", budget.framework, signal, `exactly one active framework in ${mesosUrl}/master/state.json`, async ({ signal: s }) => {
-    if (t.spec.mode === "hot-standby" && (await etcdKey(ep.etcd, LEADER_KEYS.haScheduler, s)) === undefined) {
-      throw new Error(`no scheduler holds ${LEADER_KEYS.haScheduler}`);
+    if (t.spec.mode === "hot-standby" && (await etcdKey(ep.etcd, WATCHED_KEYS.haLeader(), s)) === undefined) {
+      throw new Error(`no scheduler holds ${WATCHED_KEYS.haLeader()}`);
     }
     const active = (await mesosFrameworks(mesosUrl, s)).filter((f) => f.active);
     if (active.length > 1) throw new Error(`${active.length} active frameworks: ${active.map((f) => f.pid).join(", ")}`);

@@ -9,8 +9,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { HarnessError } from "../errors.js";
-import { PROJECT_ROOT } from "../setup/hash.js";
-import { formatGoDuration, type TopologySpec } from "./spec.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { formatGoDuration } from "./go-duration.js";
+import type { TopologySpec } from "./spec.js";
 
 /** The seed's ports (docs/CONTRACTS.md). */
 export const PORTS = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../errors.js";
-import { applySetOverrides, FAST_SPEC, formatGoDuration, parseGoDurationMs, SEED_SPEC, validateTopologySpec } from "./spec.js";
+import { applySetOverrides, FAST_SPEC, SEED_SPEC, validateTopologySpec } from "./spec.js";
 
 const rejects = (input: unknown, field: RegExp): void => {
   let err: unknown;
@@ -91,7 +91,7 @@ describe("applySetOverrides", () => {
   it.each([
     ["ttl-secs=0", /podmaster\.ttlSecs/],
     ["ttl-secs=abc", /ttl-secs: expected an integer/],
-    ["sleep=5", /sleep: invalid duration "5"/],
+    ["sleep=5", /sleep: missing unit in duration "5"/],
     ["masters=0", /`masters`/],
     ["mode=warm", /`mode` must be one of/],
     ["master.3.scheduler.v=1", /masterOverrides\.3/],
@@ -101,23 +101,11 @@ describe("applySetOverrides", () => {
   });
 });
 
-describe("profiles and durations", () => {
+describe("profiles", () => {
   it("fast profile shortens the timers only", () => {
     expect(FAST_SPEC.podmaster).toMatchObject({ ttlSecs: 6, sleepMs: 1000 });
     expect(FAST_SPEC.kubelet).toEqual({ fileCheckFrequencyMs: 1000, syncFrequencyMs: 1000 });
     expect(validateTopologySpec({}, FAST_SPEC)).toEqual(FAST_SPEC);
   });
 
-  it("parses and formats Go durations", () => {
-    expect(parseGoDurationMs("1m30s")).toBe(90_000);
-    expect(parseGoDurationMs("500ms")).toBe(500);
-    expect(parseGoDurationMs("1.5s")).toBe(1500);
-    expect(() => parseGoDurationMs("5")).toThrow(/invalid duration/);
-    expect(() => parseGoDurationMs("5x")).toThrow(/invalid duration/);
-    expect(formatGoDuration(20_000)).toBe("20s");
-    expect(formatGoDuration(90_000)).toBe("1m30s");
-    expect(formatGoDuration(1_500)).toBe("1.5s");
-    expect(formatGoDuration(250)).toBe("250ms");
-    for (const ms of [250, 1_000, 1_500, 60_000, 3_725_000]) expect(parseGoDurationMs(formatGoDuration(ms))).toBe(ms);
-  });
 });

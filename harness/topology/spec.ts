@@ -5,6 +5,7 @@
  * starts, and names the offending field; `applySetOverrides` is the flat `--set key=value` form.
  */
 import { InputError } from "../errors.js";
+import { parseGoDurationMs } from "./go-duration.js";
 
 export type TopologyMode = "cold-standby" | "hot-standby";
 export type PodmasterVariant = "A" | "B" | "C";
@@ -308,9 +309,9 @@ const toNumber = (key: string, raw: string): number => {
 };
 const toDurationMs = (key: string, raw: string): number => {
   try {
-    return parseGoDurationMs(raw);
+    return parseGoDurationMs(raw.trim());
   } catch (err) {
-    throw new InputError(`--set ${key}: ${(err as Error).message}`, "durations are Go style: 500ms, 5s, 1m30s");
+    throw new InputError(`--set ${key}: ${(err as Error).message.replace(/^time: /, "")}`, "durations are Go style: 500ms, 5s, 1m30s");
   }
 };
 
@@ -370,35 +371,4 @@ export function applySetOverrides(spec: TopologySpec, sets: readonly string[]): 
     if (err instanceof InputError) throw new InputError(`${err.message} (after --set ${sets.join(" ")})`, err.hint);
     throw err;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Go durations (the harness cannot import fixtures/emulations/common/duration.ts: layer rule)
-
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** `1m30s` → 90000. A bare number other than 0 is an error (Go's "missing unit in duration"). */
-export function parseGoDurationMs(text: string): number {
-  const t = text.trim();
-  if (t === "0") return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  while ((m = re.exec(t))) {
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (t === "" || end !== t.length) throw new Error(`invalid duration ${JSON.stringify(text)}`);
-  return total;
-}
-
-/** 90000 → `1m30s`, 1500 → `1.5s`, 250 → `250ms`: the shortest exact Go form. */
-export function formatGoDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  if (ms < 1_000) return `${ms}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1_000;
-  return `${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${s || !(h || m) ? `${s}s` : ""}`;
 }

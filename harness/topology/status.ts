@@ -4,14 +4,8 @@
  * health wait and by `npm run topology -- status`.
  */
 import { request } from "undici";
+import { WATCHED_KEYS } from "../history/types.js";
 import { PORTS } from "./render.js";
-
-/** The podmaster keys of the seed, and km's HA election key for framework `Kubernetes` (§3.3). */
-export const LEADER_KEYS = {
-  scheduler: "/scheduler",
-  controller: "/controller",
-  haScheduler: "/mesos/k8sm/framework/Kubernetes/leader",
-} as const;
 
 /** Enough of a topology to look at it (from a `StartedTopology`, or from the labels of a kept one). */
 export interface TopologyView {
@@ -41,8 +35,12 @@ export interface FrameworkView {
 }
 
 export interface TopologyStatus {
-  /** key → value (a master's IP for the podmaster keys; `<hash>_<uuid>` for the HA key); undefined when absent. */
-  readonly leaders: Readonly<Record<keyof typeof LEADER_KEYS, string | undefined>>;
+  /**
+   * The holders of the podmaster keys of the seed (a master's IP) and of km's HA election key for
+   * framework `Kubernetes` (`<hash>_<uuid>`, §3.3): `WATCHED_KEYS.scheduler`, `.controller`,
+   * `.haLeader()`; undefined when absent.
+   */
+  readonly leaders: Readonly<Record<"scheduler" | "controller" | "haScheduler", string | undefined>>;
   /** Frameworks in state.json, or the error that kept us from reading it; undefined without Mesos. */
   readonly frameworks: readonly FrameworkView[] | { readonly error: string } | undefined;
   readonly nginx: boolean;
@@ -116,9 +114,9 @@ export async function mesosFrameworks(mesosMaster: string, signal?: AbortSignal)
 export async function topologyStatus(view: TopologyView, signal?: AbortSignal): Promise<TopologyStatus> {
   const key = (k: string): Promise<string | undefined> => etcdKey(view.etcd, k, signal).catch(() => undefined);
   const [scheduler, controller, haScheduler, frameworks, nginx, masters] = await Promise.all([
-    key(LEADER_KEYS.scheduler),
-    key(LEADER_KEYS.controller),
-    key(LEADER_KEYS.haScheduler),
+    key(WATCHED_KEYS.scheduler),
+    key(WATCHED_KEYS.controller),
+    key(WATCHED_KEYS.haLeader()),
     view.mesosMaster === undefined
       ? undefined
       : mesosFrameworks(view.mesosMaster, signal).catch((err: unknown) => ({ error: (err as Error).message })),

@@ -10,14 +10,13 @@
  * leaves the topology behind. The npm scripts use `node --import tsx` for that reason.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { forceRemove } from "../docker/containers.js";
 import { runLabelFilter } from "../docker/labels.js";
+import { PROJECT_ROOT } from "../paths.js";
 import type { RunResult } from "../reporting/result.js";
-
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
+import { expectValidRunReport } from "./valid-report.js";
 
 export interface CliExit {
   readonly code: number | null;
@@ -137,7 +136,7 @@ export async function removeRun(docker: Docker, runId: string): Promise<void> {
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
 }
 
-/** `<out>/<scenario>/<runId>/result.json`, parsed. */
+/** `<out>/<scenario>/<runId>/result.json`, parsed, after checking the run's reports against docs/result.schema.json. */
 export async function readResult(outDir: string, scenario: string, runId: string): Promise<RunResult> {
-  return JSON.parse(await readFile(path.join(outDir, scenario, runId, "result.json"), "utf8")) as RunResult;
+  return expectValidRunReport(path.join(outDir, scenario, runId));
 }

@@ -4,8 +4,8 @@
  */
 import { exitCodeFor, formatError } from "../errors.js";
 import { sleep } from "../async/sleep.js";
-import { installInterruptHandlers } from "./signals.js";
-import { TeardownStack } from "./teardown-stack.js";
+import { installInterruptHandlers } from "../lifecycle/signals.js";
+import { TeardownStack } from "../lifecycle/teardown-stack.js";
 
 const teardownMs = Number(process.env.TEARDOWN_MS ?? "0");
 const controller = new AbortController();
