@@ -1,35 +1,34 @@
 /**
  * `npm run setup` (after harness/setup/setup.sh has installed the npm dependencies: step 1) and
- * `npm run build:fixtures` (`--fixtures-only`). Prints each step with its duration; on failure one
- * message saying what failed and what to do, exit 2 (130 when interrupted).
+ * `npm run build:fixtures` (`--fixtures-only`). Prints each step with its duration as a progress
+ * line; on failure one message saying what failed and what to do, exit 2 (130 when interrupted).
  */
 import { join } from "node:path";
-import { exitCodeFor, formatError, InterruptedError } from "../errors.js";
+import { defineCommand, runCommand } from "../cli/shell.js";
 import { BASE_REPO, baseTag, ensureBaseImage } from "./base-image.js";
 import { diskFullError } from "./disk.js";
 import { ensureEngine, ensureHostPackages } from "./engine.js";
 import { removeOldTags } from "./exec.js";
 import { ensureFixtureImage, FIXTURE_REPO } from "./fixture-image.js";
-import { PROJECT_ROOT } from "../paths.js";
+import { PROJECT_ROOT } from "./hash.js";
 import { writeImagesFile } from "./images.js";
-import { parseSetupArgs, USAGE, type SetupOptions } from "./options.js";
+import { setupSpec, type SetupOptions } from "./options.js";
 
-/** Runs a step, then prints `[i/n] label detail 1.2s`. */
-async function step(n: number, total: number, label: string, fn: () => Promise<string>): Promise<void> {
-  const t0 = performance.now();
-  try {
-    const detail = await fn();
-    console.log(`[${n}/${total}] ${label} ${detail} ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-  } catch (err) {
-    console.error(`[${n}/${total}] ${label} FAILED after ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-    if ((err as NodeJS.ErrnoException).code === "ENOSPC") throw diskFullError(label, (err as Error).message);
-    throw err;
-  }
-}
-
-const progress = (line: string): void => console.log(`      ${line}`);
-
-export async function setup(opts: SetupOptions, signal: AbortSignal): Promise<void> {
+/** `log` gets the progress lines: `[i/n] label detail 1.2s` per step, the steps' own lines indented under them. */
+export async function setup(opts: SetupOptions, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+  const progress = (line: string): void => log(`      ${line}`);
+  /** Runs a step, then reports `[i/n] label detail 1.2s`. */
+  const step = async (n: number, total: number, label: string, fn: () => Promise<string>): Promise<void> => {
+    const t0 = performance.now();
+    try {
+      const detail = await fn();
+      log(`[${n}/${total}] ${label} ${detail} ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    } catch (err) {
+      log(`[${n}/${total}] ${label} FAILED after ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+      if ((err as NodeJS.ErrnoException).code === "ENOSPC") throw diskFullError(label, (err as Error).message);
+      throw err;
+    }
+  };
   const logDir = join(PROJECT_ROOT, "build", "logs");
   // Step 1 (npm dependencies) is printed by setup.sh; --fixtures-only numbers its own three steps.
   const total = opts.fixturesOnly ? 3 : 6;
@@ -66,26 +65,18 @@ export async function setup(opts: SetupOptions, signal: AbortSignal): Promise<vo
   });
 }
 
-async function main(): Promise<number> {
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new InterruptedError("setup interrupted"));
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const t0 = performance.now();
-  try {
-    const opts = parseSetupArgs(process.argv.slice(2));
-    if (opts.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    await setup(opts, controller.signal);
-    console.log(`${opts.fixturesOnly ? "build:fixtures" : "setup"} done in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-    return 0;
-  } catch (err) {
-    const e = controller.signal.aborted ? new InterruptedError("setup interrupted") : err;
-    console.error(formatError(e));
-    return exitCodeFor(e);
-  }
+const setupCommand = defineCommand({
+  ...setupSpec(),
+  async run({ input: opts, signal, progress, out, elapsedMs }) {
+    await setup(opts, signal, progress);
+    out(`${opts.fixturesOnly ? "build:fixtures" : "setup"} done in ${(elapsedMs() / 1000).toFixed(1)}s`);
+  },
+});
+
+/** setup.sh did step 1 before this process started: the clock starts when it did (epoch ms), if it says so. */
+function setupShStart(): number | undefined {
+  const t = Number(process.env.K8SM_SETUP_STARTED_MS);
+  return Number.isFinite(t) && t <= Date.now() && t > Date.now() - 24 * 3_600_000 ? t : undefined;
 }
 
-process.exitCode = await main();
+process.exitCode = await runCommand(setupCommand, process.argv.slice(2), { startedAtMs: setupShStart() });

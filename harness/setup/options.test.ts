@@ -15,12 +15,12 @@ const inputError = (fn: () => unknown): HarnessError => {
 
 describe("parseSetupArgs", () => {
   it("defaults: full setup, no force, base from registry else debootstrap, debootstrap's own mirror", () => {
-    expect(parseSetupArgs([], {})).toEqual({ fixturesOnly: false, force: false, baseFrom: "auto", mirror: undefined, help: false });
+    expect(parseSetupArgs([], {})).toEqual({ fixturesOnly: false, force: false, baseFrom: "auto", mirror: undefined });
   });
 
   it("reads the flags", () => {
     const o = parseSetupArgs(["--fixtures-only", "--force", "--base-from=debootstrap", "--mirror", "http://deb.example.org/debian"], {});
-    expect(o).toEqual({ fixturesOnly: true, force: true, baseFrom: "debootstrap", mirror: "http://deb.example.org/debian", help: false });
+    expect(o).toEqual({ fixturesOnly: true, force: true, baseFrom: "debootstrap", mirror: "http://deb.example.org/debian" });
   });
 
   it("reads K8SM_BASE_FROM and K8SM_DEBIAN_MIRROR, and a flag wins over the environment", () => {
@@ -38,7 +38,13 @@ describe("parseSetupArgs", () => {
     expect(inputError(() => parseSetupArgs(["--mirror=deb.debian.org"], {})).message).toMatch(/--mirror/);
   });
 
-  it("puts the usage in the hint", () => {
+  it("puts the usage in the hint, and a did-you-mean", () => {
     expect(inputError(() => parseSetupArgs(["--nope"], {})).hint).toMatch(/--fixtures-only/);
+    expect(inputError(() => parseSetupArgs(["--fixture-only"], {})).message).toBe("unknown option --fixture-only; did you mean --fixtures-only?");
+  });
+
+  it("leaves --help and --version to the shell, whatever else is on the line", () => {
+    expect(parseSetupArgs(["--help"], {})).toBeNull();
+    expect(parseSetupArgs(["--bogus", "--version"], {})).toBeNull();
   });
 });

@@ -11,7 +11,22 @@ if [ "$node_ok" != 1 ]; then
   exit 2
 fi
 
+# --help and --version do no work: answered before step 1 whenever tsx is there to answer them
+# (on a fresh clone, only after step 1 has installed it).
+for arg in "$@"; do
+  case "$arg" in
+    --) break ;;
+    -h|--help|--version) [ -x node_modules/.bin/tsx ] && exec node --import tsx harness/setup/main.ts "$@" ;;
+  esac
+done
+
 t0=$(date +%s%N)
+# Progress lines as harness/cli/shell.ts prints them: `[mm:ss] line` on stderr, since setup started.
+progress() {
+  local s=$(( ($(date +%s%N) - t0) / 1000000000 ))
+  if [ "$s" -ge 3600 ]; then printf '[%d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$1" >&2
+  else printf '[%02d:%02d] %s\n' $((s / 60)) $((s % 60)) "$1" >&2; fi
+}
 # Skip when node_modules already matches package-lock.json (checked by content, not by date).
 if node harness/setup/deps-check.mjs; then
   how="up to date"
@@ -20,7 +35,7 @@ else
   # A fresh clone gets exactly the lock (npm ci); an existing node_modules is updated in place.
   if [ -f package-lock.json ] && [ ! -d node_modules ]; then cmd=(npm ci); else cmd=(npm install); fi
   if ! "${cmd[@]}" --no-audit --no-fund >build/logs/npm.log 2>&1; then
-    echo "[1/6] npm dependencies FAILED" >&2
+    progress "[1/6] npm dependencies FAILED"
     tail -n 15 build/logs/npm.log | sed 's/^/    /' >&2
     echo "error [E_SETUP]: ${cmd[*]} failed (full log: build/logs/npm.log)" >&2
     echo "  hint: check that the npm registry answers (npm ping), then run npm run setup again." >&2
@@ -29,6 +44,7 @@ else
   how="installed (${cmd[*]})"
 fi
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-echo "[1/6] npm dependencies $how $((ms / 1000)).$((ms % 1000 / 100))s"
+progress "[1/6] npm dependencies $how $((ms / 1000)).$((ms % 1000 / 100))s"
 
-exec node --import tsx harness/setup/main.ts "$@"
+# main.ts's clock continues from here (steps 2-6 print the same [mm:ss] since setup started).
+K8SM_SETUP_STARTED_MS=$((t0 / 1000000)) exec node --import tsx harness/setup/main.ts "$@"
