@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync, openSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 import { DockerUnavailableError } from "../errors.js";
 import { lastLines, run, runOk } from "./exec.js";
 
@@ -93,7 +93,7 @@ export interface EngineResult {
  * Makes a Docker engine answer, or throws `E_DOCKER_UNAVAILABLE` saying what to do. A DOCKER_HOST
  * that does not answer is an error, never a silent fall-back to the local engine.
  */
-export async function ensureEngine(opts: { env?: NodeJS.ProcessEnv; progress: (line: string) => void; startTimeoutMs?: number }): Promise<EngineResult> {
+export async function ensureEngine(opts: { env?: NodeJS.ProcessEnv; progress: (line: string) => void; startTimeoutMs?: number; signal?: AbortSignal }): Promise<EngineResult> {
   const env = opts.env ?? process.env;
   if (!whichCommand("docker", env.PATH)) {
     throw new DockerUnavailableError("the docker command is not installed", INSTALL_HINT);
@@ -124,12 +124,16 @@ export async function ensureEngine(opts: { env?: NodeJS.ProcessEnv; progress: (l
   let exited: number | null | undefined;
   child.on("exit", (code) => { exited = code; });
   child.unref();
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
-  while (Date.now() < deadline && exited === undefined) {
-    const { info } = await probeEngine(env, 5_000);
-    if (info) return { detail: `started dockerd ${info.version} (pid ${child.pid})`, dockerRoot: info.rootDir };
-    await sleep(500);
-  }
+  const started = await waitFor(async () => (exited !== undefined ? "exited" : (await probeEngine(env, 5_000)).info), {
+    description: "dockerd answers",
+    timeoutMs: opts.startTimeoutMs ?? 60_000,
+    intervalMs: 500,
+    signal: opts.signal,
+  }).catch((err: unknown) => {
+    if (err instanceof WaitTimeoutError) return undefined;
+    throw err;
+  });
+  if (started && started !== "exited") return { detail: `started dockerd ${started.version} (pid ${child.pid})`, dockerRoot: started.rootDir };
   const { output } = await run("tail", ["-n", "15", DOCKERD_LOG]);
   throw new DockerUnavailableError(
     `dockerd ${exited === undefined ? "did not answer in time" : `exited with code ${exited}`}; last lines of ${DOCKERD_LOG}:\n${lastLines(output)}`,

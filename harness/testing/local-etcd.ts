@@ -7,6 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { timeoutSignal } from "../async/timeout-signal.js";
+import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 
 export interface LocalEtcd extends AsyncDisposable {
   /** Client URL, e.g. http://127.0.0.1:43121 */
@@ -30,7 +32,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalEtcd(opts: { binary?: string; startTimeoutMs?: number } = {}): Promise<LocalEtcd> {
+export async function startLocalEtcd(opts: { binary?: string; startTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<LocalEtcd> {
   const binary = opts.binary ?? process.env.ETCD_BINARY ?? "/usr/bin/etcd";
   const dir = await mkdtemp(path.join(os.tmpdir(), "k8sm-etcd-"));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
@@ -57,17 +59,26 @@ export async function startLocalEtcd(opts: { binary?: string; startTimeoutMs?: n
     await rm(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/v2/keys/`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) break;
-    } catch { /* not up yet */ }
-    if (child.exitCode !== null || Date.now() > deadline) {
+  let up: "up" | "exited" | "timed out";
+  try {
+    up = await waitFor(
+      async ({ signal }) => {
+        if (child.exitCode !== null) return "exited" as const;
+        const res = await fetch(`${url}/v2/keys/`, { signal: timeoutSignal(1000, signal) });
+        return res.ok && ("up" as const);
+      },
+      { description: `local etcd answers on ${url}`, timeoutMs: opts.startTimeoutMs ?? 15_000, intervalMs: 100, signal: opts.signal },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) {
       await stop();
-      throw new Error(`local etcd (${binary}) did not start on ${url}: ${stderr.trim() || "no output"} (install Debian's etcd-server)`);
+      throw err;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    up = "timed out";
+  }
+  if (up !== "up") {
+    await stop();
+    throw new Error(`local etcd (${binary}) did not start on ${url}: ${stderr.trim() || "no output"} (install Debian's etcd-server)`);
   }
   return {
     url,
