@@ -5,24 +5,33 @@
  * on every path, and errors mapped to exit codes in one place (harness/errors.ts).
  *
  * ```ts
- * const reapCommand = defineCommand({
- *   name: "reap",
- *   usage: "npm run reap [-- --all]",
- *   summary: "Removes containers and networks left by harness runs whose process is gone.",
- *   options: { all: { type: "boolean" } },                 // node:util parseArgs option config
- *   optionHelp: { all: "also remove those made on other hosts" }, // one entry per option, or tsc complains
- *   positionals: undefined,                                // none accepted (see PositionalsSpec)
- *   parse: ({ values }) => ({ all: values.all ?? false }), // every input check: throw InputError; runs before any work
- *   async run(ctx) {                                       // ctx.input is what parse returned
- *     ctx.progress("reaping");                             // stderr: "[00:03] reaping"
- *     const docker = await getDocker();
- *     ctx.teardown.defer(() => docker.close?.(), "close");  // runs at the end on every path
- *     ctx.out("nothing to reap");                          // stdout
- *     return 0;                                            // or a code; throw → exitCodeFor(err)
+ * const OPTIONS = { repeat: { type: "string" }, keep: { type: "boolean" } } as const; // node:util parseArgs config
+ *
+ * const demo = defineCommand({
+ *   name: "demo",                                                  // npm run demo; --version says it
+ *   usage: "npm run demo -- <name> [--repeat N] [--keep]",          // repeated under every input error
+ *   summary: "What it does, for --help.",
+ *   options: OPTIONS,                                               // --help/-h and --version are added
+ *   optionHelp: { repeat: ["N", "trials (default 1)"], keep: "leave it running" }, // tsc wants every option
+ *   positionals: { name: "scenario", choices: ["a", "b"], min: 1, max: 1 },        // absent: none accepted
+ *   parse: ({ values, positionals }) => ({                          // every input check, before any work:
+ *     name: positionals[0]!,                                        //   throw InputError → exit 2 + usage
+ *     repeat: intOption("repeat", values.repeat, 1, 1, 1000),
+ *   }),
+ *   async run(ctx) {                                                // ctx.input: what parse returned
+ *     ctx.progress(`run ${ctx.input.name}`);                        // stderr: "[00:03] run a"
+ *     ctx.teardown.defer(() => removeIt(), "remove the topology");   // runs after run, on every path
+ *     await work(ctx.signal);                                       // aborted by Ctrl-C / SIGTERM
+ *     ctx.out(table);                                               // stdout
+ *     return passed ? 0 : 1;                                        // nothing returned: 0; a throw: exitCodeFor
  *   },
  * });
- * process.exitCode = await runCommand(reapCommand, process.argv.slice(2));
+ * process.exitCode = await runCommand(demo, process.argv.slice(2)); // never rejects
  * ```
+ *
+ * A command whose input is tested on its own keeps everything but `run` in a CommandSpec
+ * (bench/options.ts: `benchSpec`), spreads it into `defineCommand({ ...spec, run })`, and tests it
+ * with `parseCommand(spec, argv)`: the same checks and errors, nothing run.
  *
  * Exit codes: 0 pass, 1 a check failed (the command returns it), 2 bad input or a harness error
  * (anything thrown), 130 interrupted (Ctrl-C/SIGTERM aborted `ctx.signal`, whatever run returned).
