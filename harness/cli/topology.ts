@@ -13,7 +13,7 @@ import { join } from "node:path";
 import Table from "cli-table3";
 import type Docker from "dockerode";
 import { InputError } from "../errors.js";
-import { getDocker, dockerError } from "../docker/client.js";
+import { dockerCall, dockerError, dockerStatus, getDocker, retryTransient } from "../docker/client.js";
 import { forceRemove } from "../docker/containers.js";
 import { LABELS } from "../docker/labels.js";
 import { WATCHED_KEYS } from "../history/types.js";
@@ -101,8 +101,8 @@ interface KeptTopology {
 async function findTopologies(docker: Docker, runId: string | undefined): Promise<KeptTopology[]> {
   const label = runId ? [`${LABELS.runId}=${runId}`] : [`${LABELS.keep}=true`];
   const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters: { label } }),
-    docker.listNetworks({ filters: { label } }),
+    dockerCall(docker, "read", "list", "containers", (abortSignal) => docker.listContainers({ all: true, filters: { label }, abortSignal })),
+    dockerCall(docker, "read", "list", "networks", (abortSignal) => docker.listNetworks({ filters: { label }, abortSignal })),
   ]).catch((err: unknown) => {
     throw dockerError("list", "topology resources", err);
   });
@@ -135,8 +135,8 @@ async function down(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId: s
       ),
     );
     for (const n of t.networks) {
-      await docker.getNetwork(n.Id).remove().catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode === 404) return;
+      await retryTransient(() => dockerCall(docker, "change", "remove network", n.Name, (abortSignal) => docker.getNetwork(n.Id).remove({ abortSignal }))).catch((err: unknown) => {
+        if (dockerStatus(err) === 404) return;
         failures++;
         ctx.progress(`could not remove network ${n.Name}: ${(err as Error).message}`);
       });
