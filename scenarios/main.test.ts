@@ -26,7 +26,10 @@ describe("npm run scenario: input validation, before any container", () => {
     [["kill-leader", "--repeat", "1e9"], /--repeat must be an integer/, undefined],
     [["kill-leader", "--repeat=-3"], /--repeat must be between/, undefined],
     [["kill-leader", "--profile", "slow"], /unknown profile "slow"/, /seed, fast/],
-    [["kill-leader", "--frobnicate"], /Unknown option '--frobnicate'/, undefined],
+    [["kill-leader", "--frobnicate"], /unknown option --frobnicate/, undefined],
+    [["kill-leader", "--repat", "3"], /unknown option --repat; did you mean --repeat\?/, /usage: npm run scenario/],
+    [["kill-leadr"], /unknown scenario "kill-leadr"; did you mean "kill-leader"\?/, /valid scenarios/],
+    [["kill-leader", "pause-leader"], /unexpected argument "pause-leader"/, undefined],
   ])("rejects %j", async (argv, message, hint) => {
     const err = await parse(argv as string[]).then(() => null, (e: unknown) => e as { code: string; message: string; hint?: string });
     expect(err?.code).toBe("E_INPUT");

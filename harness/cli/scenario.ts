@@ -1,6 +1,6 @@
 /**
  * `npm run scenario -- <name> [--repeat N] [--set key=value ...] [--profile seed|fast] [--seed S]
- * [--out DIR] [--keep] [--list]`
+ * [--out DIR] [--keep] [--list]`: parse → `executeRun` (harness/runner/execute-run.ts) → print.
  *
  * The catalogue is passed in by the entry point (scenarios/main.ts), so harness/ never imports
  * scenarios/. All input is validated before any container starts. Exit codes: 0 pass, 1 a check
@@ -8,33 +8,19 @@
  * 130 interrupted. Reports are written in every case that got as far as a run id.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { dockerEndpoint, newRunId } from "../docker/index.js";
-import { intOption, writableDirOption } from "./args.js";
-import { HarnessError, InputError, exitCodeFor, formatError, type ErrorCode } from "../errors.js";
+import { HarnessError, InputError, type ErrorCode } from "../errors.js";
 import { describeFault } from "../faults/types.js";
-import { TeardownStack, installInterruptHandlers } from "../lifecycle/index.js";
+import { PROJECT_ROOT } from "../paths.js";
 import { renderConsoleSummary } from "../reporting/text.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import type { RunEngine } from "../runner/engine.js";
 import { executeRun } from "../runner/execute-run.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
-
-import { PROJECT_ROOT } from "../paths.js";
-
-const USAGE = `usage: npm run scenario -- <name> [options]
-
-options:
-  --repeat N          trials on one topology (default 1; 1..1000)
-  --set key=value     override a topology setting (repeatable; see --list for keys)
-  --profile P         seed (the real defaults: ttl 30 s, sleep 5 s, file-check 20 s) | fast (small timers) (default seed)
-  --seed S            seed for the fault's random phase (integer; default: random, printed)
-  --out DIR           reports root (default reports/)
-  --keep              leave the topology running afterwards (remove it with npm run topology -- down)
-  --list              list the scenarios and the --set keys
-`;
+import { intOption, writableDirOption } from "./args.js";
+import { defineCommand, parseCommand, runCommand, type CommandArgs, type CommandSpec } from "./shell.js";
 
 export interface ScenarioCliInput {
   scenario: ScenarioDefinition;
@@ -47,105 +33,93 @@ export interface ScenarioCliInput {
   keep: boolean;
 }
 
-/** Parses and validates everything; throws InputError (exit 2). Returns null for --list/--help (already printed). */
-export async function parseScenarioArgs(argv: readonly string[], catalogue: readonly ScenarioDefinition[], out: (s: string) => void): Promise<ScenarioCliInput | null> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        repeat: { type: "string" },
-        set: { type: "string", multiple: true },
-        profile: { type: "string" },
-        seed: { type: "string" },
-        out: { type: "string" },
-        keep: { type: "boolean" },
-        list: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new InputError((err as Error).message, USAGE);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out(USAGE);
-    return null;
-  }
-  if (values.list) {
-    const table = new Table({ head: ["scenario", "fault", "description"], colWidths: [26, 40, 70], wordWrap: true });
-    for (const s of catalogue) table.push([s.name, describeFault(s.fault), s.description]);
-    out(`${table.toString()}\n\n--set keys:\n${setKeysHelp().map((l) => `  ${l}`).join("\n")}\n`);
-    return null;
-  }
+const OPTIONS = {
+  repeat: { type: "string" },
+  set: { type: "string", multiple: true },
+  profile: { type: "string" },
+  seed: { type: "string" },
+  out: { type: "string" },
+  keep: { type: "boolean" },
+  list: { type: "boolean" },
+} as const;
+
+/** Everything about the command line; `parse` returns null after printing `--list`. */
+function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string) => void): CommandSpec<typeof OPTIONS, ScenarioCliInput | null> {
   const names = catalogue.map((s) => s.name);
-  if (positionals.length !== 1) throw new InputError(positionals.length ? `one scenario at a time, got ${positionals.join(" ")}` : "no scenario given", `valid scenarios: ${names.join(", ")}`);
-  const scenario = catalogue.find((s) => s.name === positionals[0]);
-  if (!scenario) throw new InputError(`unknown scenario "${positionals[0]}"`, `valid scenarios: ${names.join(", ")} (npm run scenario -- --list)`);
-  const profile = (values.profile ?? "seed") as Profile;
-  if (!PROFILES.includes(profile)) throw new InputError(`unknown profile "${values.profile}"`, `valid profiles: ${PROFILES.join(", ")}`);
-  const sets = values.set ?? [];
-  // The scenario's own overrides first, then the user's: both validated here, before any container.
-  const spec = applySetOverrides(applySetOverrides(profileSpec(profile), scenario.topology), sets);
-  const repeat = intOption("repeat", values.repeat, 1, 1, 1000);
-  const seed = intOption("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 53 - 1);
-  const outDir = await writableDirOption("out", values.out, path.join(PROJECT_ROOT, "reports"));
-  return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false };
+  return {
+    name: "scenario",
+    usage: "npm run scenario -- <name> [--repeat N] [--set key=value ...] [--profile seed|fast] [--seed S] [--out DIR] [--keep] [--list]",
+    summary: "Launches the HA topology, injects the scenario's fault in each trial, checks what the probes saw, and writes the reports.",
+    options: OPTIONS,
+    optionHelp: {
+      repeat: ["N", "trials on one topology (default 1; 1..1000)"],
+      set: ["key=value", "override a topology setting (repeatable; see --list for keys)"],
+      profile: ["P", "seed (the real defaults: ttl 30 s, sleep 5 s, file-check 20 s) | fast (small timers) (default seed)"],
+      seed: ["S", "seed for the fault's random phase (integer; default: random, printed)"],
+      out: ["DIR", "reports root (default reports/)"],
+      keep: "leave the topology running afterwards (remove it with npm run topology -- down)",
+      list: "list the scenarios and the --set keys",
+    },
+    positionals: { name: "scenario", choices: names, min: 0, max: 1 },
+    epilog: `scenarios: ${names.join(", ")}`,
+    parse: async ({ values, positionals }: CommandArgs<typeof OPTIONS>) => {
+      if (values.list) {
+        const table = new Table({ head: ["scenario", "fault", "description"], colWidths: [26, 40, 70], wordWrap: true });
+        for (const s of catalogue) table.push([s.name, describeFault(s.fault), s.description]);
+        out(`${table.toString()}\n\n--set keys:\n${setKeysHelp().map((l) => `  ${l}`).join("\n")}\n`);
+        return null;
+      }
+      const scenario = catalogue.find((s) => s.name === positionals[0]);
+      if (!scenario) throw new InputError("no scenario given", `valid scenarios: ${names.join(", ")} (npm run scenario -- --list)`);
+      const profile = (values.profile ?? "seed") as Profile;
+      if (!PROFILES.includes(profile)) throw new InputError(`unknown profile "${values.profile}"`, `valid profiles: ${PROFILES.join(", ")}`);
+      const sets = values.set ?? [];
+      // The scenario's own overrides first, then the user's: both validated here, before any container.
+      const spec = applySetOverrides(applySetOverrides(profileSpec(profile), scenario.topology), sets);
+      const repeat = intOption("repeat", values.repeat, 1, 1, 1000);
+      const seed = intOption("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 53 - 1);
+      const outDir = await writableDirOption("out", values.out, path.join(PROJECT_ROOT, "reports"));
+      return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false };
+    },
+  };
+}
+
+/** Parses and validates everything; throws InputError (exit 2). Returns null for --list/--help/--version (already printed). */
+export async function parseScenarioArgs(argv: readonly string[], catalogue: readonly ScenarioDefinition[], out: (s: string) => void): Promise<ScenarioCliInput | null> {
+  return (await parseCommand(scenarioSpec(catalogue, out), argv, { stdout: out })) ?? null;
 }
 
 /** The whole CLI: parse → executeRun → print. Returns the exit code. */
 export async function scenarioCli(argv: readonly string[], catalogue: readonly ScenarioDefinition[]): Promise<number> {
-  const started = performance.now();
-  const stamp = () => {
-    const s = Math.floor((performance.now() - started) / 1000);
-    return `[${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}]`;
-  };
-  const progress = (line: string) => process.stderr.write(`${stamp()} ${line}\n`);
-
-  let input: ScenarioCliInput | null;
-  try {
-    input = await parseScenarioArgs(argv, catalogue, (s) => process.stdout.write(s));
-    if (!input) return 0;
-  } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
-    return exitCodeFor(err);
-  }
-
-  const controller = new AbortController();
-  const interrupts = installInterruptHandlers({ controller, teardown: new TeardownStack(), log: (l) => progress(l) });
-  const runId = newRunId();
-  let code: number;
-  try {
-    const engine = await dockerEngine().catch((err: unknown) => unavailableEngine(err));
-    progress(`${input.scenario.name}: run ${runId}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${path.join(input.outDir, input.scenario.name, runId)}`);
-    const { result, reportDir, reportError } = await executeRun(
-      {
-        scenario: input.scenario,
-        spec: input.spec,
-        repeat: input.repeat,
-        seed: input.seed,
-        options: { profile: input.profile, sets: input.sets, scenarioOverrides: input.scenario.topology },
-      },
-      { engine, signal: controller.signal, outDir: input.outDir, runId, keep: input.keep, progress, invocation: { argv, rerun: rerunCommand(input) } },
-    );
-    if (reportError) process.stderr.write(`${formatError(reportError)}\n`);
-    else progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);
-    if (result.error && result.status === "failed") process.stderr.write(`${formatError(new HarnessError(result.error.code as ErrorCode, result.error.message, result.error.hint))}\n`);
-    process.stdout.write(`${renderConsoleSummary(result)}\n`);
-    if (input.keep && result.status !== "failed") progress(`topology kept running (run ${runId}); remove it with: npm run topology -- down --run-id ${runId}`);
-    if (result.status === "interrupted") code = 130;
-    else if (result.status === "failed" || reportError) code = 2;
-    else code = result.verdict === "pass" ? 0 : 1;
-    if (result.verdict === "unknown" && result.status === "completed") progress("verdict unknown: no healthy baseline before the fault in at least one trial (see the report)");
-  } finally {
-    interrupts.uninstall();
-  }
-  const exitCode = controller.signal.aborted ? 130 : code;
+  let kept = false;
+  const command = defineCommand({
+    ...scenarioSpec(catalogue, (s) => process.stdout.write(s)),
+    async run({ input, signal, progress, out, setCleanupHint }) {
+      if (!input) return 0;
+      const runId = newRunId();
+      kept = input.keep;
+      setCleanupHint(`what is left is labelled k8sm-chaos.run-id=${runId}; \`npm run reap\` removes it once the Docker engine answers`);
+      const engine = await dockerEngine().catch((err: unknown) => unavailableEngine(err));
+      progress(`${input.scenario.name}: run ${runId}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${path.join(input.outDir, input.scenario.name, runId)}`);
+      const { result, reportDir, reportError } = await executeRun(
+        { scenario: input.scenario, spec: input.spec, repeat: input.repeat, seed: input.seed, options: { profile: input.profile, sets: input.sets, scenarioOverrides: input.scenario.topology } },
+        { engine, signal, outDir: input.outDir, runId, keep: input.keep, progress, invocation: { argv, rerun: rerunCommand(input) } },
+      );
+      if (reportError) throw reportError;
+      progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);
+      out(renderConsoleSummary(result));
+      if (input.keep && result.status === "completed") progress(`topology kept running (run ${runId}); remove it with: npm run topology -- down --run-id ${runId}`);
+      if (result.status === "failed") throw new HarnessError(result.error!.code as ErrorCode, result.error!.message, result.error!.hint);
+      if (result.status === "interrupted") return 130;
+      if (result.verdict === "unknown") progress("verdict unknown: no healthy baseline before the fault in at least one trial (see the report)");
+      return result.verdict === "pass" ? 0 : 1;
+    },
+  });
+  const code = await runCommand(command, argv);
   // A kept topology's containers still have their logs followed: those streams would keep this
   // process alive for ever (as in `topology up`). Everything is written: exit explicitly.
-  if (input.keep) process.exit(exitCode);
-  return exitCode;
+  if (kept) process.exit(code);
+  return code;
 }
 
 /** The command that reruns this run with its seed pinned. */
