@@ -90,7 +90,8 @@ export const DEFAULT_ENV: EnvTerms = {
 
 /**
  * mesos-go's standalone detector re-polls the master's state.json every 30 s when a poll fails
- * (§3.2): the one definition, used by this oracle and by the launcher's health budgets.
+ * (§3.2): the harness's one definition, used by this oracle and by the launcher's health budgets
+ * (the scheduler emulation's own DETECTOR_PERIOD_SECS is checked against it in its tests).
  */
 export const DETECTOR_REPOLL_MS = 30_000;
 
