@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseScenarioArgs } from "../cli/scenario.js";
 import { defineScenario } from "../runner/types.js";
-import { PROJECT_ROOT } from "./cli-process.js";
+import { PROJECT_ROOT } from "../paths.js";
 
 // harness/ may not import the catalogue (layer rule): one scenario of the same shape stands in for it.
 const catalogue = [
@@ -46,7 +46,7 @@ describe("npm run scenario: values out of range, before any container", () => {
     // negative
     [["--set", "masters=-1"], /`masters` must be between 1 and 9, got -1/],
     [["--set", "ttl-secs=-5"], /`podmaster\.ttlSecs` must be between 1 and 3600, got -5/],
-    [["--set", "sleep=-1s"], /--set sleep: invalid duration "-1s"/],
+    [["--set", "sleep=-1s"], /`podmaster\.sleepMs` must be between/],
     [["--set", "failover-timeout=-1"], /`mesos\.failoverTimeoutSecs` must be between 0/],
     [["--seed=-1"], /--seed must be between 0 and/],
     // zero
@@ -58,7 +58,7 @@ describe("npm run scenario: values out of range, before any container", () => {
     [["--set", "masters=abc"], /--set masters: expected an integer, got "abc"/],
     [["--set", "ttl-secs=1.5"], /--set ttl-secs: expected an integer, got "1\.5"/],
     [["--set", "ttl-secs="], /--set ttl-secs: expected an integer, got ""/],
-    [["--set", "sleep=5"], /--set sleep: invalid duration "5"/],
+    [["--set", "sleep=5"], /--set sleep: missing unit in duration "5"/],
     [["--set", "sleep=1ns"], /`podmaster\.sleepMs` must be an integer/],
     [["--set", "failover-timeout=NaN"], /--set failover-timeout: expected a decimal number, got "NaN"/],
     [["--set", "failover-timeout=0x10"], /--set failover-timeout: expected a decimal number, got "0x10"/],

@@ -10,7 +10,7 @@ import { diskFullError } from "./disk.js";
 import { ensureEngine, ensureHostPackages } from "./engine.js";
 import { removeOldTags } from "./exec.js";
 import { ensureFixtureImage, FIXTURE_REPO } from "./fixture-image.js";
-import { PROJECT_ROOT } from "./hash.js";
+import { PROJECT_ROOT } from "../paths.js";
 import { writeImagesFile } from "./images.js";
 import { setupSpec, type SetupOptions } from "./options.js";
 
