@@ -30,6 +30,11 @@ export default tseslint.config(
     rules: rule({ regex: "^\\.\\./harness/(?!index\\.js$)", message: "scenarios/ may import only harness/index.js (layer rule)." }),
   },
   {
+    // The bench's entry point: the bench is a tool about the harness, kept out of its public index.
+    files: ["scenarios/bench.ts"],
+    rules: rule({ regex: "^\\.\\./harness/(?!index\\.js$|bench/index\\.js$)", message: "scenarios/bench.ts may import only harness/index.js and harness/bench/index.js (layer rule)." }),
+  },
+  {
     // Emulations run inside the images: they import nothing from harness/, and no test helper.
     files: ["fixtures/**/*.ts"],
     ignores: TESTS,

@@ -14,5 +14,4 @@ export {
 export { getDocker, LABELS } from "./docker/index.js";
 export type { RunResult } from "./reporting/result.js";
 export { validateRunReport } from "./reporting/schema.js";
-export { benchCli } from "./bench/index.js";
 export { applySetOverrides, profileSpec, validateTopologySpec, SEED_SPEC, FAST_SPEC, type TopologySpec, type Profile } from "./topology/spec.js";
