@@ -14,6 +14,8 @@ export interface WaitForOptions {
   readonly timeoutMs?: number;
   /** Aborting it stops the wait at once and rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /** Whose time the interval and the timeout are on. @default the process's timers (a test passes a virtual clock) */
+  readonly clock?: { sleep(ms: number, signal?: AbortSignal): Promise<void> };
 }
 
 /** What a condition gets: a signal that aborts when the wait ends (timeout or caller abort). */
@@ -62,7 +64,8 @@ export async function waitFor<T>(
   const done = new AbortController();
   const onOuterAbort = (): void => done.abort(outer?.reason);
   outer?.addEventListener("abort", onOuterAbort, { once: true });
-  const timer = Number.isFinite(timeoutMs) ? setTimeout(() => done.abort(TIMED_OUT), timeoutMs) : undefined;
+  const clock = options.clock ?? { sleep };
+  if (Number.isFinite(timeoutMs)) clock.sleep(timeoutMs, done.signal).then(() => done.abort(TIMED_OUT), () => {});
 
   let attempts = 0;
   let lastError: unknown;
@@ -82,7 +85,7 @@ export async function waitFor<T>(
       }
       if (done.signal.aborted) break;
       try {
-        await sleep(intervalMs, done.signal);
+        await clock.sleep(intervalMs, done.signal);
       } catch {
         break;
       }
@@ -92,7 +95,6 @@ export async function waitFor<T>(
     }
     throw done.signal.reason;
   } finally {
-    clearTimeout(timer);
     outer?.removeEventListener("abort", onOuterAbort);
     if (!done.signal.aborted) done.abort(new Error("waitFor finished"));
   }

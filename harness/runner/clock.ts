@@ -19,17 +19,3 @@ export const systemClock: Clock = {
   epochAt: (mono) => performance.timeOrigin + mono,
   sleep,
 };
-
-/**
- * Polls `cond` every `everyMs` until it holds (true) or `timeoutMs` passes (false). Rejects when
- * `signal` aborts. The runner's waits are conditions on what the probes saw, so they need no more.
- */
-export async function until(clock: Clock, cond: () => boolean, timeoutMs: number, everyMs: number, signal: AbortSignal): Promise<boolean> {
-  const end = clock.now() + timeoutMs;
-  for (;;) {
-    signal.throwIfAborted();
-    if (cond()) return true;
-    if (clock.now() >= end) return false;
-    await clock.sleep(Math.min(everyMs, Math.max(0, end - clock.now())), signal);
-  }
-}

@@ -28,7 +28,8 @@ import type { History } from "../history/history.js";
 import type { RunnerPhase } from "../history/types.js";
 import type { TrialFault, TrialResult } from "../reporting/result.js";
 import type { Cluster } from "../topology/cluster.js";
-import { until, type Clock } from "./clock.js";
+import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
+import type { Clock } from "./clock.js";
 import type { Workload } from "./engine.js";
 import type { Observer } from "./observer.js";
 import type { ResolvedPlan } from "./plan.js";
@@ -132,8 +133,9 @@ async function steady(ctx: TrialContext): Promise<string> {
   // Healthy as the probes see it now, recorded in this trial's own history, every workload pod
   // Running, and in cold standby exactly one scheduler up (a restarted node may run a stale
   // scheduler from its old manifest until its podmaster deletes it).
-  const ok = await until(
-    ctx.clock,
+  const ok = await holds(
+    ctx,
+    "steady state",
     () =>
       observer.seenThisTrial(`etcd-key:${plan.leaderKey}`) &&
       observer.seenThisTrial("framework") &&
@@ -141,8 +143,6 @@ async function steady(ctx: TrialContext): Promise<string> {
       oneScheduler() &&
       pods.every((n) => live.podRunning(n)),
     plan.steadyBudgetMs,
-    plan.intervalMs,
-    signal,
   );
   if (ok) return "";
   const why = [live.whyUnhealthy(plan.leaderKey, pods), oneScheduler() ? "" : `${live.schedulersUp()} schedulers up`].filter(Boolean).join("; ");
@@ -204,16 +204,15 @@ async function converge(ctx: TrialContext, h: History, fault: ActiveFault, outag
   const settle = async (node: string): Promise<void> => {
     await ctx.cluster.start(node);
     let seenUp = false;
-    const settled = await until(
-      clock,
+    const settled = await holds(
+      ctx,
+      `${node} settled`,
       () => {
         const up = observer.live.schedulerUp(node);
         seenUp ||= up === true;
         return plan.spec.mode === "hot-standby" ? up === true : seenUp && up === false;
       },
       plan.convergeBudgetMs,
-      plan.intervalMs,
-      signal,
     );
     const what = plan.spec.mode === "hot-standby" ? "its standby scheduler up" : seenUp ? "its stale scheduler gone" : "its stale scheduler never seen";
     h.recordNow({ kind: "note", text: `converge: restarted ${node}; ${settled ? what : `not settled within ${plan.convergeBudgetMs} ms (${what})`}` });
@@ -221,6 +220,17 @@ async function converge(ctx: TrialContext, h: History, fault: ActiveFault, outag
   const t0 = clock.now();
   await Promise.all([ctx.workload.deletePod(outagePod, signal), ...killed.map((t) => settle(t.node))]);
   if (killed.length) ctx.progress(`${tag}: restarted ${killed.map((t) => t.node).join(", ")}; settled in ${fmtS(clock.now() - t0)}`);
+}
+
+/** Polls `cond` on the run's clock every probe interval; false when `timeoutMs` passed first. */
+async function holds(ctx: TrialContext, description: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  try {
+    await waitFor(cond, { description, timeoutMs, intervalMs: ctx.plan.intervalMs, signal: ctx.signal, clock: ctx.clock });
+    return true;
+  } catch (err) {
+    if (err instanceof WaitTimeoutError) return false;
+    throw err;
+  }
 }
 
 /** Measures and checks on the history before `untilT` (the converge boundary), else all of it. */
