@@ -15,7 +15,7 @@ import { HarnessError, InputError, TopologyUnhealthyError } from "../errors.js";
 import { sleep } from "../async/sleep.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 import { dockerCall, dockerError, dockerStatus, getDocker } from "../docker/client.js";
-import { forceRemove, startContainer, type ExecResult, type StartedContainer } from "../docker/containers.js";
+import { forceRemove, startContainer, type StartedContainer } from "../docker/containers.js";
 import { newRunId, RUN_ID_PATTERN } from "../docker/run-id.js";
 import { LABELS, runLabels } from "../docker/labels.js";
 import { TeardownStack } from "../lifecycle/teardown-stack.js";
@@ -28,6 +28,7 @@ import {
   NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
 } from "./render.js";
 import { validateTopologySpec, type ImagesSpec, type TopologySpec } from "./spec.js";
+import type { Cluster, NodeProcess } from "./cluster.js";
 import { createSubnetNetwork } from "./static-ip.js";
 import { etcdHealthy, etcdKey, healthy, mesosFrameworks, type TopologyView } from "./status.js";
 
@@ -42,8 +43,16 @@ export interface LaunchOptions {
   readonly fixturesDir?: string;
   /** Label everything `k8sm-chaos.keep=true` so the reaper leaves it when this process is gone. @default false */
   readonly keep?: boolean;
+  /** The engine to launch on. @default getDocker(): DOCKER_HOST or the local socket */
+  readonly docker?: Docker;
   /** Progress lines ("etcd healthy"). @default none */
   readonly onProgress?: (line: string) => void;
+  /**
+   * Refuse, before any topology container starts, images that cannot carry the Mesos side (a
+   * scenario's fault and probes need the master, agents, scheduler and executor). @default false:
+   * warn and launch without it
+   */
+  readonly requireMesos?: boolean;
 }
 
 export type NodeKind = "etcd" | "mesos-master" | "master" | "agent" | "nginx";
@@ -89,9 +98,11 @@ export interface Components {
   readonly controllerManager: boolean;
 }
 
-export interface StartedTopology extends AsyncDisposable {
-  readonly runId: string;
-  readonly spec: TopologySpec;
+/**
+ * A running topology: the `Cluster` port (what the run engine acts through) plus what the topology
+ * CLI and the tests look at.
+ */
+export interface StartedTopology extends Cluster, AsyncDisposable {
   readonly network: string;
   readonly addresses: TopologyAddresses;
   readonly endpoints: TopologyEndpoints;
@@ -109,10 +120,6 @@ export interface StartedTopology extends AsyncDisposable {
   node(roleOrName: string): TopologyNode;
   /** The master node with this address (a podmaster key's value, a framework pid's host). */
   masterByIp(ip: string): TopologyNode | undefined;
-  exec(roleOrName: string, cmd: readonly string[]): Promise<ExecResult>;
-  kill(roleOrName: string, signal?: NodeJS.Signals): Promise<void>;
-  pause(roleOrName: string): Promise<void>;
-  unpause(roleOrName: string): Promise<void>;
   /** Cuts the node off the run network. */
   disconnect(roleOrName: string): Promise<void>;
   /** Reattaches it with its static address. */
@@ -156,7 +163,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
   const warn = (line: string): void => (options.onProgress ? progress(line) : void process.stderr.write(`topology: ${line}\n`));
   const templates = await loadTemplates(options.fixturesDir ?? DEFAULT_FIXTURES_DIR);
   signal?.throwIfAborted();
-  const docker = await getDocker();
+  const docker = options.docker ?? (await getDocker());
   const needBuilt = [spec.images.etcd, spec.images.nginx, spec.images.mesosMaster, spec.images.mesosAgent, spec.images.masterNode].some((i) => i === undefined);
   const built = needBuilt ? await resolveImages({ docker, onWarning: (w) => warn(`warning: ${w}`) }) : undefined;
   const image = {
@@ -184,6 +191,9 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     const mesos = components.mesosMaster && components.mesosAgent && components.scheduler && components.executor;
     if (!mesos) {
       const missing = (["mesosMaster", "mesosAgent", "scheduler", "executor"] as const).filter((c) => !components[c]);
+      if (options.requireMesos) {
+        throw new HarnessError("E_IMAGE_MISSING", `the images lack the ${missing.join(", ")} emulation(s): this topology cannot carry a scenario (it needs the Mesos side)`, "rebuild the images with `npm run setup` (or `npm run build:fixtures`), or point --set image.<part> at images that have them");
+      }
       warn(
         `WARNING: the images lack the ${missing.join(", ")} emulation(s): the Mesos side (mesos-master, agents) is NOT started ` +
           "and its health checks (one active framework, a test pod Running) are SKIPPED. Rebuild with `npm run build:fixtures`.",
@@ -526,6 +536,18 @@ interface Parts {
   nginx: TopologyNode;
 }
 
+/**
+ * How `signalProcess` finds a static pod's process in a master node of the emulated topology: the
+ * kubelet emulation runs pods as processes of the node container, so `pkill -f` on the command
+ * line. A topology of real images (the kubelet runs pods as sibling containers) signals the pod's
+ * container instead.
+ */
+export const PROCESS_PATTERNS: Readonly<Record<NodeProcess, string>> = {
+  scheduler: "km(\\.cjs)? scheduler",
+  apiserver: "km(\\.cjs)? apiserver",
+  podmaster: "podmaster(\\.cjs)? ",
+};
+
 function makeTopology(p: Parts): StartedTopology {
   const node = (key: string): TopologyNode => {
     const n = p.all.find((x) => x.role === key || x.name === key);
@@ -533,6 +555,14 @@ function makeTopology(p: Parts): StartedTopology {
     return n;
   };
   const stop = (): Promise<void> => p.stack.dispose();
+  const clusterNode = (n: TopologyNode) => ({ name: n.role, ip: n.ip, container: n.name });
+  const signalProcess: Cluster["signalProcess"] = async (key, process, signal) => {
+    const n = node(key);
+    const res = await n.container.exec(["pkill", `-${signal.replace(/^SIG/, "")}`, "-f", PROCESS_PATTERNS[process]]);
+    // pkill: 0 = signalled, 1 = no process matched; anything else is the harness's failure.
+    if (res.exitCode > 1) throw new HarnessError("E_INTERNAL", `pkill ${process} in ${n.name} failed (exit ${res.exitCode}): ${res.stderr.trim()}`);
+    return { matched: res.exitCode === 0 };
+  };
   return {
     runId: p.runId,
     spec: p.spec,
@@ -541,6 +571,10 @@ function makeTopology(p: Parts): StartedTopology {
     endpoints: p.endpoints,
     components: p.components,
     nodes: { etcd: p.etcd, mesosMaster: p.mesosMaster, masters: p.masters, agents: p.agents, nginx: p.nginx },
+    masters: p.masters.map(clusterNode),
+    etcdMembers: p.etcd.map(clusterNode),
+    labelFilter: `${LABELS.runId}=${p.runId}`,
+    images: Object.fromEntries(p.all.map((n) => [n.role, n.container.image])),
     view: { etcd: p.endpoints.etcd, mesosMaster: p.endpoints.mesosMaster, apiserver: p.endpoints.apiserver, masters: p.masters.map((m) => ({ role: m.role, ip: m.ip })) },
     node,
     masterByIp: (ip) => p.masters.find((m) => m.ip === ip),
@@ -548,6 +582,8 @@ function makeTopology(p: Parts): StartedTopology {
     kill: (key, signal = "SIGKILL") => node(key).container.kill(signal),
     pause: (key) => node(key).container.pause(),
     unpause: (key) => node(key).container.unpause(),
+    start: (key) => node(key).container.start(),
+    signalProcess,
     disconnect: (key) => node(key).container.disconnect(),
     connect: (key) => node(key).container.connect(),
     stop,
