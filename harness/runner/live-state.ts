@@ -3,7 +3,7 @@
  * who leads (by the active framework pid, else by the leader key), which pods run, whether the
  * system is healthy. Fault targets are resolved from it at the moment the fault fires.
  */
-import type { EntryPayload } from "../history/types.js";
+import { WATCHED_KEYS, type EntryPayload } from "../history/types.js";
 
 interface Fw { active: boolean; pid: string; node?: string }
 
@@ -42,7 +42,7 @@ export class LiveState {
   leaderNode(): { node: string; how: string } | undefined {
     const fw = this.#active();
     if (fw?.node) return { node: fw.node, how: `active framework pid ${fw.pid}` };
-    const key = this.#keys.get("/scheduler");
+    const key = this.#keys.get(WATCHED_KEYS.scheduler);
     if (key?.node) return { node: key.node, how: `podmaster /scheduler holder ${key.value}` };
     return undefined;
   }
