@@ -7,7 +7,7 @@ import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import type Docker from "dockerode";
 import { sleep } from "../async/sleep.js";
-import { dockerCall } from "../docker/client.js";
+import { dockerCall, dockerError } from "../docker/client.js";
 import type { Probe, ProbeTargets, Sink } from "./probe.js";
 
 export const LOG_PATTERNS: Readonly<Record<string, RegExp>> = {
@@ -91,20 +91,28 @@ export function dockerEventsProbe(docker: Docker, labelFilter: string): Probe {
           (abortSignal) => docker.getEvents({ filters: { type: ["container"], label: [labelFilter] }, abortSignal }),
           { signal },
         )) as NodeJS.ReadableStream;
-      } catch {
-        return;
+      } catch (err) {
+        // Ended by the run: done. Otherwise the engine failed (a DockerUnavailableError, with its address).
+        if (signal.aborted) return;
+        throw err;
       }
       const rl = createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity });
       // A destroyed HTTP stream does not always emit 'end': close the reader explicitly on abort.
       const onAbort = () => { rl.close(); (stream as unknown as { destroy?: () => void }).destroy?.(); };
       if (signal.aborted) onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
-      for await (const line of rl) {
-        try {
-          const ev = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-          const container = ev.Actor?.Attributes?.name;
-          if (container && ev.Action && !ev.Action.startsWith("exec_")) sink({ kind: "docker-event", container, action: ev.Action });
-        } catch { /* partial line */ }
+      try {
+        for await (const line of rl) {
+          try {
+            const ev = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+            const container = ev.Actor?.Attributes?.name;
+            if (container && ev.Action && !ev.Action.startsWith("exec_")) sink({ kind: "docker-event", container, action: ev.Action });
+          } catch { /* partial line */ }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        // A cut connection (ECONNRESET, "aborted") is the engine gone: say so, with its address.
+        throw dockerError("follow", "the events of this run", err);
       }
     },
   };

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HarnessError } from "../errors.js";
+import { DockerUnavailableError, HarnessError } from "../errors.js";
 import { ofKind } from "../history/history.js";
 import type { RunnerPhase } from "../history/types.js";
 import type { Probe } from "../probes/probe.js";
@@ -142,10 +142,18 @@ describe("executeRun", () => {
     expect(engine.clusters[0]!.disposed).toBe(true);
   });
 
+  it("reports an engine that went away as such (E_DOCKER_UNAVAILABLE), not as a probe's bug", async () => {
+    const gone = (): Probe[] => [{ name: "docker-events", resync: () => {}, run: async () => { throw new DockerUnavailableError("the Docker engine at tcp://x stopped answering"); } }];
+    const { go } = setup(killLeader, 1, { extraProbes: gone });
+    const { result } = await go();
+    expect(result).toMatchObject({ status: "failed", error: { code: "E_DOCKER_UNAVAILABLE", message: expect.stringMatching(/^the Docker engine at tcp:\/\/x stopped answering/) } });
+  });
+
   it("fails the run when a heal fails, retries the heal at teardown, and still releases the cluster", async () => {
     const { engine, go } = setup(partition, 2, { execExit: (cmd) => (cmd[1] === "-D" ? 1 : 0) });
     const { result } = await go();
-    expect(result).toMatchObject({ status: "failed", error: { message: expect.stringMatching(/could not heal the etcd partition/) } });
+    // The trial's heal failed, then the teardown's retry of it: the second is reported as cleanup, with how to reap.
+    expect(result).toMatchObject({ status: "failed", error: { message: expect.stringMatching(/could not heal the etcd partition.*; cleanup: could not heal 1 fault/), hint: expect.stringMatching(/npm run reap/) } });
     expect(result.trials).toHaveLength(1);
     expect(result.trials[0]!.verdict).toBe("unknown");
     const c = engine.clusters[0]!;

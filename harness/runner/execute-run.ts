@@ -13,6 +13,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { LABELS } from "../docker/labels.js";
 import { newRunId } from "../docker/run-id.js";
 import { HarnessError } from "../errors.js";
 import type { ActiveFault } from "../faults/inject.js";
@@ -113,7 +114,7 @@ export async function executeRun(runPlan: RunPlan, opts: ExecuteOptions): Promis
     return [e];
   });
   const interrupted = interrupt.aborted;
-  const error = interrupted ? { code: "E_INTERRUPTED", message: "interrupted" } : causes.length ? errorOf(causes) : undefined;
+  const error = interrupted ? { code: "E_INTERRUPTED", message: "interrupted" } : causes.length ? errorOf(causes, runId) : undefined;
   const meta = await collectRunMeta(opts.invocation ? { argv: [...opts.invocation.argv], command: opts.invocation.command, rerun: opts.invocation.rerun } : {});
   const docker = await engine.version().catch(() => null);
   const result = buildRunResult({
@@ -156,11 +157,16 @@ function unwrap(err: unknown): unknown[] {
   return [err];
 }
 
-/** The run's error: the first cause, the others appended (a failed teardown after a failed trial). */
-function errorOf(causes: readonly unknown[]): { code: string; message: string; hint?: string } {
+/**
+ * The run's error: the first cause; what failed while releasing after it (a fault not healed, a
+ * container not removed) is appended as `cleanup:` with a hint to reap what is left.
+ */
+function errorOf(causes: readonly unknown[], runId: string): { code: string; message: string; hint?: string } {
+  const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
   const [first, ...rest] = causes;
-  const more = rest.length ? ` (then: ${rest.map((e) => (e instanceof Error ? e.message : String(e))).join("; ")})` : "";
-  if (first instanceof HarnessError) return { code: first.code, message: first.message + more, ...(first.hint ? { hint: first.hint } : {}) };
-  if (first instanceof AggregateError) return { code: "E_CLEANUP", message: first.message + more, hint: "what is left is labelled with the run id; `npm run reap` removes it once the Docker engine answers" };
-  return { code: "E_INTERNAL", message: String((first as Error)?.stack ?? first) + more };
+  const cleanup = rest.length ? `; cleanup: ${rest.map(text).join("; ")}` : "";
+  const reap = `what is left is labelled ${LABELS.runId}=${runId}; \`npm run reap\` removes it once the Docker engine answers`;
+  if (first instanceof HarnessError) return { code: first.code, message: first.message + cleanup, hint: rest.length ? reap : first.hint };
+  if (first instanceof AggregateError) return { code: "E_CLEANUP", message: `cleanup: ${first.message}${cleanup}`, hint: reap };
+  return { code: "E_INTERNAL", message: String((first as Error)?.stack ?? first) + cleanup, ...(rest.length ? { hint: reap } : {}) };
 }

@@ -104,6 +104,11 @@ export class Observer {
     if (this.#stop.signal.aborted || this.#failed.signal.aborted) return;
     const why = err === undefined ? "returned" : err instanceof Error ? err.message : String(err);
     this.#history?.recordNow({ kind: "note", text: `probe ${probe.name} stopped during the run: ${why}` });
-    this.#failed.abort(new HarnessError("E_INTERNAL", `the ${probe.name} probe stopped during the run (${why}): what it watches is no longer observed`, "a probe must run until the end of the run; see the history's last notes and report this as a harness bug", { cause: err }));
+    // A HarnessError already names what failed (the engine gone: E_DOCKER_UNAVAILABLE with its address).
+    this.#failed.abort(
+      err instanceof HarnessError
+        ? err
+        : new HarnessError("E_INTERNAL", `the ${probe.name} probe stopped during the run (${why}): what it watches is no longer observed`, "a probe must run until the end of the run; see the history's last notes and report this as a harness bug", { cause: err }),
+    );
   }
 }
