@@ -1,9 +1,24 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HarnessError } from "../errors.js";
 import { diskFullError, freeBytes, looksLikeDiskFull, requireFreeSpace } from "./disk.js";
 import { runOk } from "./exec.js";
+
+// statfs as it is, but each call's path is recorded: which file system was asked is the behaviour
+// under test, not two readings of a live disk that other writers change in between.
+const statfsPaths = vi.hoisted(() => [] as string[]);
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:fs/promises")>();
+  return {
+    ...real,
+    statfs: (path: string, opts?: { bigint?: false }) => {
+      statfsPaths.push(path);
+      return real.statfs(path, opts);
+    },
+  };
+});
 
 describe("requireFreeSpace", () => {
   it("passes when enough is free", async () => {
@@ -21,8 +36,14 @@ describe("requireFreeSpace", () => {
   });
 
   it("measures a path that does not exist yet on its nearest existing parent", async () => {
-    const p = join(tmpdir(), "does-not-exist", "deeper");
-    expect(await freeBytes(p)).toBe(await freeBytes(tmpdir()));
+    const parent = await mkdtemp(join(tmpdir(), "k8sm-disk-test-"));
+    try {
+      statfsPaths.length = 0;
+      expect(await freeBytes(join(parent, "does-not-exist", "deeper"))).toBeGreaterThanOrEqual(0);
+      expect(statfsPaths).toEqual([parent]);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 });
 
