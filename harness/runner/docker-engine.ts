@@ -1,6 +1,6 @@
 /** The run engine of one Docker engine (DOCKER_HOST or the local socket): the emulated topology, its probes, its workload. */
 import type Docker from "dockerode";
-import { dockerEndpoint, getDocker } from "../docker/client.js";
+import { dockerCall, dockerEndpoint, getDocker } from "../docker/client.js";
 import { reap } from "../docker/reaper.js";
 import { WATCHED_KEYS } from "../history/types.js";
 import { dockerEventsProbe, etcdKeysProbe, logsProbe, mesosProbe, podsProbe, schedulerProbe, type Probe, type ProbeTargets } from "../probes/index.js";
@@ -24,7 +24,7 @@ export async function dockerEngine(docker?: Docker): Promise<RunEngine> {
       deletePod: (name, signal) => deleteWorkloadPod(cluster.endpoints.apiserver, name, record, signal),
     }),
     version: async () => {
-      const v = await d.version().catch(() => null);
+      const v = await dockerCall(d, "read", "read", "the version", () => d.version()).catch(() => null);
       return v ? { version: v.Version, apiVersion: v.ApiVersion } : null;
     },
   };
