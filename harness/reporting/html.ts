@@ -1,38 +1,74 @@
 import { ofKind } from "../history/history.js";
 import type { HistoryEntry } from "../history/types.js";
 import { MEASURE_NAMES, measureValue, type MeasureName } from "../measures/measures.js";
+import {
+  BAND_COLORS,
+  dotsSpec,
+  ecdfSpec,
+  laneLabelWidth,
+  lanesSpec,
+  MARKER_COLOR,
+  NODE_PALETTE,
+  renderChart,
+  requestsOverTimeSpec,
+  STATE_COLORS,
+  VERDICT_COLORS,
+  type Band,
+  type LaneSegment,
+  type Marker,
+  type Palette,
+  type TimeBin,
+} from "./charts.js";
 import type { RunResult, TrialResult } from "./result.js";
-import { formatMeasure } from "./text.js";
+import { formatMeasure, formatTimestamp } from "./text.js";
+
+export interface ReportHtmlOptions {
+  /** Container log files written beside the report, as paths relative to it (`logs/<name>.log`). @default none */
+  readonly logs?: readonly string[];
+  /** The harness's docs/ folder relative to the report's folder; without it the page names the docs without links. */
+  readonly docsHref?: string;
+}
 
 /**
- * `report.html`: one self-contained page (no script, no external reference), so it opens from a
- * CI artifact or a mail attachment with no network. Charts are inline SVG drawn here rather than
- * an inlined charting library: the plots are simple (lanes of segments, dots per trial with the
- * model band), static SVG needs no JavaScript, prints, and diffs; Chart.js would add ~200 kB of
- * script and a canvas that renders nothing with scripts disabled.
+ * `report.html`: one self-contained page, a pure rendering of the result. No script and no external
+ * reference: the charts are inline static SVG (harness/reporting/charts.ts), so it opens from a CI
+ * artifact or a mail attachment with no network. Links go only to the run's own files beside it
+ * and, when given, to the harness's docs.
+ *
+ * Every time axis is seconds since the trial's fault (the instant every measure counts from); a
+ * trial without a fault is drawn from its start, and says so.
  */
-export function renderReportHtml(r: RunResult): string {
+export async function renderReportHtml(r: RunResult, opts: ReportHtmlOptions = {}): Promise<string> {
+  const doc = docLinker(opts.docsHref);
+  const colors = holderPalette(r.trials);
+  const trials: string[] = [];
+  for (const t of r.trials) trials.push(await trialSection(r, t, colors, doc));
   const body = [
-    `<h1>${esc(r.scenario)}: <span class="v-${r.verdict}">${r.verdict.toUpperCase()}</span></h1>`,
-    `<p>Run <code>${esc(r.runId)}</code>, started ${esc(r.startedAt)}${r.finishedAt ? `, finished ${esc(r.finishedAt)}` : ""}; ${r.trials.length} trial(s); status ${esc(r.status)}.</p>`,
-    r.error ? `<p class="v-fail">Harness error <code>${esc(r.error.code)}</code>: ${esc(r.error.message)}</p>` : "",
-    modelSection(r),
-    `<h2>Measures across trials</h2>`,
-    summaryTable(r),
-    ecdfChart(r),
-    `<div class="charts">${MEASURE_NAMES.map((n) => measureChart(r, n)).join("")}</div>`,
-    `<h2>Trials</h2>`,
-    ...r.trials.map(trialSection),
+    `<h1>${esc(r.scenario)}: <span class="v-${r.verdict}" data-verdict="${r.verdict}">${r.verdict.toUpperCase()}</span></h1>`,
+    `<p>Run <code>${esc(r.runId)}</code>, started ${formatTimestamp(r.startedAt)}${r.finishedAt ? `, finished ${formatTimestamp(r.finishedAt)}` : ""}; ${r.trials.length} trial(s); status ${esc(r.status)}.${settingsText(r)}</p>`,
+    r.error ? `<p class="v-fail">Harness error <code>${esc(r.error.code)}</code>: ${esc(r.error.message)}${r.error.hint ? ` (hint: ${esc(r.error.hint)})` : ""}</p>` : "",
+    filesSection(r, opts, doc),
+    `<h2 id="trials">Trials</h2>`,
+    trialsTable(r),
+    modelSection(r, doc),
+    `<h2 id="measures">Measures across trials</h2>`,
+    `<p>Times are from the fault; each measure is defined in ${doc("MEASURES.md")}.</p>`,
+    summaryTable(r, doc),
+    await measureCharts(r),
+    ...trials,
     `<details><summary>Topology spec</summary><pre>${esc(JSON.stringify(r.topology, null, 2))}</pre></details>`,
   ];
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(`${r.scenario} ${r.runId}`)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(`${r.verdict.toUpperCase()} ${r.scenario} ${r.runId}`)}</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th:first-child,td:first-child{text-align:left}
-.v-pass{color:#18794e}.v-fail{color:#c62828}.v-unknown{color:#8a6d00}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.timeline{overflow-x:auto}svg text{font:11px system-ui,sans-serif}
-code,pre{font-family:ui-monospace,monospace}
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top}th:first-child,td:first-child,td.l{text-align:left}
+.v-pass{color:${VERDICT_COLORS.pass}}.v-fail{color:${VERDICT_COLORS.fail}}.v-unknown{color:${VERDICT_COLORS.unknown}}
+.charts{display:flex;flex-wrap:wrap;gap:16px}.chart{overflow-x:auto;max-width:100%}
+section.trial{border-top:1px solid #ddd;margin-top:1.5em}
+code,pre{font-family:ui-monospace,monospace}nav a{margin-right:1em}
+.dot{display:inline-block;width:.7em;height:.7em;border-radius:50%;vertical-align:middle}
 </style></head><body>
 ${body.filter(Boolean).join("\n")}
 </body></html>
@@ -45,170 +81,257 @@ export function esc(text: string): string {
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-function modelSection(r: RunResult): string {
+/** A link to one of the harness's docs (`MEASURES.md#anchor`), or its name when the docs' place is unknown. */
+type DocLinker = (file: string, anchor?: string, text?: string) => string;
+
+function docLinker(docsHref: string | undefined): DocLinker {
+  return (file, anchor, text) => {
+    const shown = esc(text ?? `docs/${file}`);
+    if (docsHref === undefined) return shown;
+    return `<a href="${esc(`${docsHref.replace(/\/$/, "")}/${file}${anchor ? `#${anchor}` : ""}`)}">${shown}</a>`;
+  };
+}
+
+/** The anchor GitHub gives a heading: lower case, punctuation but `-` and `_` dropped, spaces as `-`. */
+export function headingAnchor(heading: string): string {
+  return heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+}
+
+function settingsText(r: RunResult): string {
+  const t = r.topology as { profile?: string; seed?: number; sets?: string[] } | null;
+  if (!t || typeof t !== "object") return "";
+  const parts = [t.profile ? `profile ${esc(t.profile)}` : "", t.seed !== undefined ? `seed ${t.seed}` : "", t.sets?.length ? `--set ${t.sets.map((x) => `<code>${esc(x)}</code>`).join(" ")}` : ""];
+  const shown = parts.filter(Boolean);
+  return shown.length ? ` ${shown.join(", ")}.` : "";
+}
+
+/** Where everything of the run is: the files beside this page, and the docs. */
+function filesSection(r: RunResult, opts: ReportHtmlOptions, doc: DocLinker): string {
+  const files = [
+    ["result.json", "the result: measures, checks, verdicts (schema: docs/result.schema.json)"],
+    ["summary.md", "the same for a terminal or a pull request"],
+    ["junit.xml", "one test case per check, for CI"],
+    ["history.ndjson", "every observation of every trial, one JSON object per line"],
+  ];
+  const logs = opts.logs ?? [];
+  const items = [
+    ...files.map(([f, what]) => `<li><a href="${f}" data-file="${f}">${f}</a>: ${what}</li>`),
+    `<li><a href="logs/" data-file="logs/">logs/</a>: each container's log${logs.length ? `: ${logs.map((l) => `<a href="${esc(l)}" data-file="${esc(l)}">${esc(l.replace(/^logs\//, ""))}</a>`).join(", ")}` : " (none written)"}</li>`,
+    `<li>Definitions: ${doc("MEASURES.md", undefined, "measures (docs/MEASURES.md)")}, ${doc("MODEL.md", undefined, "the model's windows (docs/MODEL.md)")}, ${doc("RUN.md", undefined, "one run step by step (docs/RUN.md)")}</li>`,
+  ];
+  const rerun = r.invocation ? `<p>Rerun with the same seed: <code>${esc(r.invocation.rerun)}</code></p>` : "";
+  const provenance = `<p>Harness ${esc(r.harness.version)} (commit <code>${esc(r.harness.commit)}</code>), Node ${esc(r.environment.node)} on ${esc(r.environment.platform)}${r.environment.docker ? `, Docker ${esc(r.environment.docker.version)}` : ""}.</p>`;
+  return `<nav><a href="#trials">Trials</a><a href="#measures">Measures</a>${r.trials.map((t) => `<a href="#trial-${t.index}">Trial ${t.index}</a>`).slice(0, 20).join("")}</nav>
+<h2 id="files">Files</h2><ul>${items.join("")}</ul>${rerun}${provenance}`;
+}
+
+/** The table of contents: one row per trial, its verdict and key figures, linking to its section. */
+function trialsTable(r: RunResult): string {
+  if (!r.trials.length) return "<p>No trial ran.</p>";
+  const cols: [MeasureName, string][] = [
+    ["timeToNewSchedulerMs", "time to new scheduler"],
+    ["podRecoveryMs", "pod recovery"],
+    ["dualSchedulerMs", "two schedulers"],
+    ["podsLost", "pods lost"],
+    ["apiErrorRate", "API errors"],
+  ];
+  const rows = r.trials.map((t) => {
+    const bad = t.checks.filter((c) => c.verdict !== "pass").map((c) => `${esc(c.name)}: <span class="v-${c.verdict}">${c.verdict}</span>`);
+    const target = t.fault ? esc(t.fault.targets.map((x) => x.node).join(", ") || "—") : "no fault";
+    return `<tr><td><a href="#trial-${t.index}">trial ${t.index}</a></td><td class="l v-${t.verdict}">${t.verdict}</td><td class="l">${target}</td>${cols
+      .map(([n]) => `<td>${esc(formatMeasure(n, measureValue(t.measures, n)))}</td>`)
+      .join("")}<td class="l">${bad.join("<br>") || "—"}</td></tr>`;
+  });
+  return `<table class="toc"><tr><th>trial</th><th>verdict</th><th>fault on</th>${cols.map(([, h]) => `<th>${h}</th>`).join("")}<th>checks not passed</th></tr>${rows.join("")}</table>`;
+}
+
+function modelSection(r: RunResult, doc: DocLinker): string {
   const w = r.model;
   if (!w) return "";
   const rows = Object.entries(w.terms)
-    .map(([k, t]) => `<tr><td>${esc(k)}</td><td>${sec(t.minMs)}</td><td>${sec(t.expectedMs)}</td><td>${sec(t.maxMs)}</td><td style="text-align:left">${esc(t.formula)}</td></tr>`)
+    .map(([k, t]) => `<tr><td>${esc(k)}</td><td>${sec(t.minMs)}</td><td>${sec(t.expectedMs)}</td><td>${sec(t.maxMs)}</td><td class="l">${esc(t.formula)}</td></tr>`)
     .join("");
-  return `<h2>Model window (${esc(w.case)})</h2><p><code>${esc(w.formula)}</code> → [${sec(w.minMs)}, ${sec(w.maxMs)}], expected ${sec(w.expectedMs)}</p>
+  return `<h2 id="model">Model window (${esc(w.case)})</h2><p>The time from the fault to the new scheduler that the model predicts: <code>${esc(w.formula)}</code> → [${sec(w.minMs)}, ${sec(w.maxMs)}], expected ${sec(w.expectedMs)}. Each term and the flag it comes from: ${doc("MODEL.md", headingAnchor(w.case))}. Drawn as the green band on every timeline.</p>
 <table><tr><th>term</th><th>min</th><th>expected</th><th>max</th><th>derivation</th></tr>${rows}</table>${w.notes.map((n) => `<p>${esc(n)}</p>`).join("")}`;
 }
 
-function summaryTable(r: RunResult): string {
+function summaryTable(r: RunResult, doc: DocLinker): string {
   const rows = MEASURE_NAMES.map((n) => {
     const st = r.summary[n];
-    return `<tr><td>${n}</td><td>${st.n}</td>${[st.min, st.p50, st.p90, st.max].map((v) => `<td>${esc(formatMeasure(n, v))}</td>`).join("")}</tr>`;
+    return `<tr><td>${doc("MEASURES.md", headingAnchor(n), n)}</td><td>${st.n}</td>${[st.min, st.p50, st.p90, st.max].map((v) => `<td>${esc(formatMeasure(n, v))}</td>`).join("")}</tr>`;
   }).join("");
   return `<table><tr><th>measure</th><th>n</th><th>min</th><th>p50</th><th>p90</th><th>max</th></tr>${rows}</table>`;
 }
 
-/** Dots per trial; for timeToNewSchedulerMs the model band [min, max] and the expected line. */
-function measureChart(r: RunResult, name: MeasureName): string {
-  const pts = r.trials.map((t) => ({ i: t.index, v: measureValue(t.measures, name), verdict: t.verdict })).filter((p) => p.v !== null) as {
-    i: number;
-    v: number;
-    verdict: string;
-  }[];
-  if (!pts.length) return "";
-  const W = 300;
-  const H = 160;
-  const L = 48;
-  const B = 20;
-  const band = name === "timeToNewSchedulerMs" && r.model ? r.model : null;
-  const top = Math.max(...pts.map((p) => p.v), band?.maxMs ?? 0);
-  const maxV = top * 1.05 || 1;
-  const minI = Math.min(...r.trials.map((t) => t.index));
-  const maxI = Math.max(...r.trials.map((t) => t.index));
-  const x = (i: number) => L + 10 + ((i - minI) / Math.max(1, maxI - minI)) * (W - L - 20);
-  const y = (v: number) => H - B - (v / maxV) * (H - B - 10);
-  const parts = [
-    `<svg width="${W}" height="${H}" role="img" aria-label="${esc(name)} per trial" data-chart="${esc(name)}">`,
-    `<text x="4" y="12">${esc(name)}</text>`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - 4}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="10" x2="${L}" y2="${H - B}" stroke="#999"/>`,
-    // The axis is labelled at the largest value (none when every value is 0).
-    top ? `<text x="2" y="${y(top) + 4}">${esc(formatMeasure(name, top))}</text>` : "",
-    `<text x="2" y="${H - B}">0</text>`,
-  ];
-  if (band) {
-    parts.push(
-      `<rect x="${L}" y="${y(band.maxMs)}" width="${W - L - 4}" height="${y(band.minMs) - y(band.maxMs)}" fill="#2e7d32" opacity="0.12"><title>model [${sec(band.minMs)}, ${sec(band.maxMs)}]</title></rect>`,
-      `<line x1="${L}" x2="${W - 4}" y1="${y(band.expectedMs)}" y2="${y(band.expectedMs)}" stroke="#2e7d32" stroke-dasharray="4 3"/>`,
-    );
-  }
-  for (const p of pts) {
-    const color = p.verdict === "pass" ? "#18794e" : p.verdict === "fail" ? "#c62828" : "#8a6d00";
-    parts.push(`<circle cx="${x(p.i)}" cy="${y(p.v)}" r="4" fill="${color}"><title>trial ${p.i}: ${esc(formatMeasure(name, p.v))}</title></circle>`);
-  }
-  parts.push(`<text x="${L}" y="${H - 4}">trial ${minI}</text><text x="${W - 50}" y="${H - 4}">trial ${maxI}</text></svg>`);
-  return parts.join("");
+const VERDICT_PALETTE: Palette = { title: "trial verdict", colors: VERDICT_COLORS };
+
+/** A measure as drawn: seconds for times, percent for the rate, counts as they are. */
+function chartValue(name: MeasureName, v: number): number {
+  if (name === "apiErrorRate") return v * 100;
+  return name.endsWith("Ms") ? v / 1000 : v;
+}
+
+function chartUnit(name: MeasureName): string {
+  if (name === "apiErrorRate") return "% of requests";
+  if (name === "dualSchedulerMs") return "s in total";
+  return name.endsWith("Ms") ? "s since the fault" : "count";
 }
 
 /**
- * The empirical CDF of time-to-new-scheduler across trials against the model window (shaded) and
- * its expected value (dashed): the whole distribution, not only its percentiles, with the §6
- * prediction it should fall inside. Drawn from 2 samples up.
+ * Across trials, drawn only from 2 trials up (one dot says no more than the table): the empirical
+ * CDF of time to new scheduler against the model band, and one dot chart per measure.
  */
-function ecdfChart(r: RunResult): string {
-  const xs = r.trials.map((t) => t.measures.timeToNewSchedulerMs).filter((v): v is number => v !== null).sort((a, b) => a - b);
-  if (xs.length < 2) return "";
-  const W = 620;
-  const H = 220;
-  const L = 48;
-  const B = 28;
-  const band = r.model;
-  const maxV = Math.max(xs.at(-1)!, band?.maxMs ?? 0) * 1.05 || 1;
-  const x = (v: number) => L + (v / maxV) * (W - L - 10);
-  const y = (p: number) => H - B - p * (H - B - 12);
-  const parts = [
-    `<h3>Time to new scheduler: empirical CDF over ${xs.length} trials</h3>`,
-    `<svg width="${W}" height="${H}" role="img" aria-label="ECDF of timeToNewSchedulerMs" data-chart="ecdf-timeToNewSchedulerMs">`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - 4}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="8" x2="${L}" y2="${H - B}" stroke="#999"/>`,
-    `<text x="4" y="${y(1) + 4}">1</text><text x="4" y="${y(0.5) + 4}">0.5</text><text x="4" y="${y(0)}">0</text>`,
-    `<text x="${L}" y="${H - 8}">0 s</text><text x="${W - 60}" y="${H - 8}">${sec(maxV / 1.05)}</text>`,
-  ];
-  if (band) {
+async function measureCharts(r: RunResult): Promise<string> {
+  const band = r.model ? modelBand(r.model, 0, "model") : undefined;
+  const parts: string[] = [];
+  const ttns = r.trials.map((t) => t.measures.timeToNewSchedulerMs).filter((v): v is number => v !== null);
+  if (ttns.length >= 2) {
     parts.push(
-      `<rect x="${x(band.minMs)}" y="${y(1)}" width="${x(band.maxMs) - x(band.minMs)}" height="${y(0) - y(1)}" fill="#2e7d32" opacity="0.12"><title>model [${sec(band.minMs)}, ${sec(band.maxMs)}]</title></rect>`,
-      `<line x1="${x(band.expectedMs)}" x2="${x(band.expectedMs)}" y1="${y(1)}" y2="${y(0)}" stroke="#2e7d32" stroke-dasharray="4 3"><title>expected ${sec(band.expectedMs)}</title></line>`,
+      `<h3>Time to new scheduler: empirical CDF over ${ttns.length} trials</h3><div class="chart">${await renderChart(
+        ecdfSpec({ title: "", xTitle: "time to new scheduler (s since the fault)", values: ttns.map((v) => v / 1000), band }),
+        { id: "ecdf-timeToNewSchedulerMs", label: "empirical CDF of time to new scheduler, with the model window" },
+      )}</div>`,
     );
   }
-  // A step function: at each sample the fraction of trials at or below it.
-  let path = `M ${x(0)} ${y(0)}`;
-  xs.forEach((v, i) => {
-    path += ` H ${x(v)} V ${y((i + 1) / xs.length)}`;
-  });
-  parts.push(`<path d="${path} H ${x(maxV)}" fill="none" stroke="#1565c0" stroke-width="2"/>`);
-  for (const [i, v] of xs.entries()) parts.push(`<circle cx="${x(v)}" cy="${y((i + 1) / xs.length)}" r="3" fill="#1565c0"><title>${sec(v)}</title></circle>`);
-  parts.push("</svg>");
-  return parts.join("");
+  const dots: string[] = [];
+  for (const name of MEASURE_NAMES) {
+    const points = r.trials.flatMap((t) => {
+      const v = measureValue(t.measures, name);
+      return v === null ? [] : [{ x: t.index, y: chartValue(name, v), category: t.verdict, tip: `trial ${t.index}: ${formatMeasure(name, v)}` }];
+    });
+    if (points.length < 2) continue;
+    const spec = dotsSpec({
+      title: name,
+      xTitle: "trial",
+      yTitle: chartUnit(name),
+      points,
+      palette: VERDICT_PALETTE,
+      band: name === "timeToNewSchedulerMs" ? band : undefined,
+      integers: chartUnit(name) === "count",
+    });
+    dots.push(`<div class="chart">${await renderChart(spec, { id: `measure-${name}`, label: `${name} per trial` })}</div>`);
+  }
+  if (dots.length) {
+    const legend = (Object.keys(VERDICT_COLORS) as (keyof typeof VERDICT_COLORS)[]).map((v) => `<span class="dot" style="background:${VERDICT_COLORS[v]}"></span> ${v}`).join(" ");
+    parts.push(`<h3>Each measure per trial</h3><p>One dot per trial that has the measure, coloured by its verdict: ${legend}.</p><div class="charts">${dots.join("")}</div>`);
+  }
+  if (!parts.length && r.trials.length) parts.push(`<p>Charts across trials are drawn from 2 trials up.</p>`);
+  return parts.join("\n");
 }
 
-interface Segment {
-  from: number;
-  to: number;
-  label: string;
-  color: string;
+/** The model's window as a band, in seconds, `originMs` being the fault on the chart's axis. */
+function modelBand(w: NonNullable<RunResult["model"]>, originS: number, what: string): Band {
+  return {
+    from: originS + w.minMs / 1000,
+    to: originS + w.maxMs / 1000,
+    mark: originS + w.expectedMs / 1000,
+    label: `${what} ${w.case} [${(w.minMs / 1000).toFixed(1)}, ${(w.maxMs / 1000).toFixed(1)}] s, expected ${(w.expectedMs / 1000).toFixed(1)} s`,
+    color: BAND_COLORS.model,
+  };
 }
 
-interface Lane {
-  name: string;
-  segments: Segment[];
+// ---------------------------------------------------------------------------------------------
+// A trial's timeline
+
+/** Holders' colours for the whole run, so a node has one colour in every trial: nodes in name order, then fixed colours for the rest. */
+function holderPalette(trials: readonly TrialResult[]): Palette {
+  const nodes = new Set<string>();
+  for (const t of trials) {
+    for (const e of t.history) if ((e.kind === "etcd-key" || e.kind === "framework") && e.node) nodes.add(e.node);
+  }
+  const sorted = [...nodes].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  return {
+    title: "holder (etcd key value, active framework)",
+    colors: {
+      ...Object.fromEntries(sorted.map((n, i) => [n, NODE_PALETTE[i % NODE_PALETTE.length]!])),
+      [OTHER_VALUE]: "#a1887f",
+      [INACTIVE]: "#cfd8dc",
+    },
+  };
+}
+const OTHER_VALUE = "value naming no node";
+const INACTIVE = "framework inactive";
+
+const STATE_PALETTE: Palette = { title: "state (scheduler /healthz, pod phase)", colors: STATE_COLORS };
+const PHASE_PALETTE: Palette = {
+  title: "runner phase",
+  colors: { steady: "#dce6f2", inject: "#f8c8c8", observe: "#fde4bd", heal: "#d4ecd5", converge: "#e5d9f2", evaluate: "#eeeec4", done: "#e0e0e0" },
+};
+
+const MAX_POD_LANES = 40;
+
+interface Change {
+  readonly t: number;
+  /** undefined: a gap (no value, deleted). */
+  readonly seg?: { readonly label: string; readonly group: string; readonly category: string };
 }
 
-/** Consecutive changes → segments until the next change (or `endT`); `undefined` labels leave a gap. */
-function toSegments<E extends { t: number }>(changes: readonly E[], endT: number, style: (e: E) => { label: string; color: string } | undefined): Segment[] {
-  const out: Segment[] = [];
-  changes.forEach((e, i) => {
-    const st = style(e);
-    const to = changes[i + 1]?.t ?? endT;
-    if (st && to > e.t) out.push({ from: e.t, to, ...st });
-  });
+/**
+ * Consecutive changes → segments until the next change (or `endT`). A change that shows the same
+ * as the one before (a lease renewal: same holder, new TTL) continues its segment.
+ */
+function toSegments(lane: string, changes: readonly Change[], endT: number, origin: number): LaneSegment[] {
+  const out: LaneSegment[] = [];
+  let open: { from: number; seg: NonNullable<Change["seg"]> } | undefined;
+  const close = (to: number) => {
+    if (open && to > open.from) out.push({ lane, from: (open.from - origin) / 1000, to: (to - origin) / 1000, ...open.seg });
+    open = undefined;
+  };
+  for (const c of changes) {
+    if (open && c.seg && c.seg.label === open.seg.label && c.seg.category === open.seg.category) continue;
+    close(c.t);
+    if (c.seg) open = { from: c.t, seg: c.seg };
+  }
+  close(endT);
   return out;
 }
 
-/** A stable colour per distinct value (key holder, pid); FNV-1a so near-identical strings (IPs) differ. */
-function colorOf(value: string): string {
-  let h = 2166136261;
-  for (const c of value) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
-  return `hsl(${h % 360} 55% 55%)`;
+function podState(phase: string): keyof typeof STATE_COLORS {
+  if (phase === "Running") return "Running / up";
+  if (phase === "Failed") return "Failed / down";
+  if (phase === "Pending" || phase === "Succeeded") return phase;
+  return "Unknown";
 }
 
-const PHASE_COLOR: Record<string, string> = { Running: "#43a047", Pending: "#fbc02d", Succeeded: "#90a4ae", Failed: "#e53935", Unknown: "#8d6e63" };
-const MAX_POD_LANES = 40;
+interface Lanes {
+  names: string[];
+  segments: LaneSegment[];
+  /** Pod lanes left out (more than MAX_POD_LANES). */
+  podsNotDrawn: number;
+}
 
-function lanesOf(history: readonly HistoryEntry[], endT: number): Lane[] {
-  const lanes: Lane[] = [];
-  const byKey = groupBy(ofKind(history, "etcd-key"), (e) => e.key);
-  for (const [key, changes] of byKey) {
-    lanes.push({
-      name: `etcd ${key}`,
-      segments: toSegments(changes, endT, (e) => (e.value === null ? undefined : { label: e.node ? `${e.node} (${e.value})` : e.value, color: colorOf(e.value) })),
-    });
+/** A lane per leader key, framework, scheduler, pod and the runner's phases; lanes with nothing drawn are left out. */
+function lanesOf(history: readonly HistoryEntry[], endT: number, origin: number, holders: Palette): Lanes {
+  const lanes: [string, LaneSegment[]][] = [];
+  const holder = (node: string | undefined) => (node && node in holders.colors ? node : OTHER_VALUE);
+  for (const [key, changes] of groupBy(ofKind(history, "etcd-key"), (e) => e.key)) {
+    const name = `etcd ${key}`;
+    lanes.push([name, toSegments(name, changes.map((e) => ({ t: e.t, seg: e.value === null ? undefined : { label: e.node ? `${e.node} (${e.value})` : e.value, group: "holder", category: holder(e.node) } })), endT, origin)]);
   }
   for (const [id, changes] of groupBy(ofKind(history, "framework"), (e) => e.id)) {
-    lanes.push({
-      name: `framework ${changes[0]!.name}`,
-      segments: toSegments(changes, endT, (e) => ({
-        label: `${e.active ? "active" : "inactive"} ${e.pid}${e.node ? ` on ${e.node}` : ""} (${id})`,
-        color: e.active ? colorOf(e.pid) : "#cfd8dc",
-      })),
-    });
+    const name = `framework ${changes[0]!.name}`;
+    const segs = changes.map((e) => ({
+      t: e.t,
+      seg: e.active
+        ? { label: `active on ${e.node ?? "?"}: ${e.pid}`, group: "holder", category: holder(e.node) }
+        : { label: `inactive (${id})`, group: "holder", category: INACTIVE },
+    }));
+    lanes.push([name, toSegments(name, segs, endT, origin)]);
   }
   for (const [node, changes] of groupBy(ofKind(history, "scheduler-health"), (e) => e.node)) {
-    lanes.push({ name: `scheduler ${node}`, segments: toSegments(changes, endT, (e) => ({ label: e.up ? "up" : "down", color: e.up ? "#66bb6a" : "#ef9a9a" })) });
+    const name = `scheduler ${node}`;
+    lanes.push([name, toSegments(name, changes.map((e) => ({ t: e.t, seg: { label: e.up ? "up" : "down", group: "state", category: e.up ? "Running / up" : "Failed / down" } })), endT, origin)]);
   }
-  lanes.push({ name: "runner phase", segments: toSegments(ofKind(history, "phase"), endT, (e) => ({ label: e.name, color: colorOf(e.name) })) });
+  lanes.push(["runner phase", toSegments("runner phase", ofKind(history, "phase").map((e) => ({ t: e.t, seg: { label: e.name, group: "phase", category: e.name } })), endT, origin)]);
   const pods = [...groupBy(ofKind(history, "pod"), (e) => e.uid)];
   for (const [, changes] of pods.slice(0, MAX_POD_LANES)) {
     const p = changes[0]!;
-    lanes.push({
-      name: `pod ${p.namespace}/${p.name}`,
-      segments: toSegments(changes, endT, (e) => (e.deleted ? undefined : { label: `${e.phase}${e.nodeName ? ` on ${e.nodeName}` : ""}`, color: PHASE_COLOR[e.phase] ?? "#bdbdbd" })),
-    });
+    const name = `pod ${p.namespace}/${p.name}`;
+    const segs = changes.map((e) => ({ t: e.t, seg: e.deleted ? undefined : { label: `${e.phase}${e.nodeName ? ` on ${e.nodeName}` : ""}`, group: "state", category: podState(e.phase) } }));
+    lanes.push([name, toSegments(name, segs, endT, origin)]);
   }
-  if (pods.length > MAX_POD_LANES) lanes.push({ name: `(+${pods.length - MAX_POD_LANES} pods not drawn)`, segments: [] });
-  return lanes;
+  const drawn = lanes.filter(([, segs]) => segs.length > 0);
+  return { names: drawn.map(([n]) => n), segments: drawn.flatMap(([, segs]) => segs), podsNotDrawn: Math.max(0, pods.length - MAX_POD_LANES) };
 }
 
 function groupBy<E, K>(xs: readonly E[], key: (e: E) => K): Map<K, E[]> {
@@ -222,91 +345,130 @@ function groupBy<E, K>(xs: readonly E[], key: (e: E) => K): Map<K, E[]> {
   return m;
 }
 
-/** One SVG per trial: a lane per key / framework / scheduler / pod, fault bands across all, phase markers. */
-export function renderTimelineSvg(t: TrialResult): string {
+/** The trial's time axis: 0 at the fault, or at the trial's start when it had none. */
+interface Axis {
+  /** Trial time (ms) drawn as 0. */
+  readonly origin: number;
+  readonly title: string;
+  /** Drawn range, seconds. */
+  readonly domain: readonly [number, number];
+}
+
+function axisOf(r: RunResult, t: TrialResult): Axis {
+  const h = t.history;
+  const fault = t.measures.faultT ?? ofKind(h, "fault").find((f) => f.action === "inject")?.t ?? null;
+  const startT = Math.min(0, h[0]?.t ?? 0);
+  const endT = Math.max(h.at(-1)?.t ?? 0, startT + 1);
+  const origin = fault ?? startT;
+  const ends = [(endT - origin) / 1000];
+  if (fault !== null && r.model) ends.push(r.model.maxMs / 1000);
+  const from = (startT - origin) / 1000;
+  const to = Math.max(...ends);
+  const pad = (to - from) * 0.01;
+  return {
+    origin,
+    title: fault !== null ? "seconds since the fault (the origin of every measure)" : "seconds since the trial began (no fault was injected)",
+    domain: [from, to + pad],
+  };
+}
+
+/** The fault bands: inject → heal (or the end of the history), labelled with the fault and its targets. */
+function faultBands(h: readonly HistoryEntry[], endS: number, origin: number): Band[] {
+  const faults = ofKind(h, "fault");
+  return faults
+    .filter((f) => f.action === "inject")
+    .map((inj) => {
+      const heal = faults.find((f) => f.action === "heal" && f.name === inj.name && f.t >= inj.t);
+      return {
+        from: (inj.t - origin) / 1000,
+        to: heal ? (heal.t - origin) / 1000 : endS,
+        label: `${inj.name} → ${inj.targets.join(", ") || "—"}${heal ? `, healed at +${((heal.t - inj.t) / 1000).toFixed(1)} s` : ""}`,
+        color: BAND_COLORS.fault,
+      };
+    });
+}
+
+/** The measured events of the trial, as markers labelled with their name and time from the fault. */
+function measureMarkers(t: TrialResult, originS: number): Marker[] {
+  const m = t.measures;
+  if (m.faultT === null) return [];
+  const marks: [string, number | null][] = [
+    ["lease expired", m.phases.leaseExpiredMs],
+    ["new leader", m.phases.newLeaderElectedMs],
+    ["scheduler up", m.phases.schedulerStartedMs],
+    ["new scheduler", m.timeToNewSchedulerMs],
+    ["first pod running", m.phases.firstPodRunningMs],
+    ["pods recovered", m.podRecoveryMs],
+  ];
+  return marks.flatMap(([label, v]) => (v === null ? [] : [{ x: originS + v / 1000, label: `${label} +${(v / 1000).toFixed(1)} s`, color: MARKER_COLOR }]));
+}
+
+/** Requests in bins of a round width (≈ 100 bins over the axis): count, failures, median and max latency. */
+export function requestBins(h: readonly HistoryEntry[], origin: number, domain: readonly [number, number]): TimeBin[] {
+  const reqs = ofKind(h, "api-request");
+  if (!reqs.length) return [];
+  const span = domain[1] - domain[0];
+  const width = [0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300].find((w) => span / w <= 120) ?? 600;
+  const bins = new Map<number, { lat: number[]; failed: number }>();
+  for (const q of reqs) {
+    const k = Math.floor((q.t - origin) / 1000 / width);
+    const b = bins.get(k) ?? { lat: [], failed: 0 };
+    b.lat.push(q.latencyMs);
+    if (!q.ok) b.failed += 1;
+    bins.set(k, b);
+  }
+  return [...bins.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([k, b]) => {
+      const lat = b.lat.sort((x, y) => x - y);
+      return { from: k * width, to: (k + 1) * width, requests: lat.length, failed: b.failed, p50Ms: lat[Math.floor((lat.length - 1) / 2)]!, maxMs: lat.at(-1)! };
+    });
+}
+
+/** One trial: its timeline, its API requests over time, its checks and measures. */
+async function trialSection(r: RunResult, t: TrialResult, holders: Palette, doc: DocLinker): Promise<string> {
+  const axis = axisOf(r, t);
   const h = t.history;
   const endT = Math.max(h.at(-1)?.t ?? 0, 1);
-  const startT = Math.min(0, h[0]?.t ?? 0);
-  const lanes = lanesOf(h, endT);
-  const LABEL = 230;
-  const W = 1100;
-  const LANE = 20;
-  const TOP = 34;
-  const height = TOP + lanes.length * LANE + 24;
-  const x = (ms: number) => LABEL + ((ms - startT) / (endT - startT)) * (W - LABEL - 10);
-  const parts: string[] = [`<svg class="timeline" data-trial="${t.index}" width="${W}" height="${height}" role="img" aria-label="trial ${t.index} timeline">`];
-
-  // Fault bands: inject → heal (or the end).
-  const faults = ofKind(h, "fault");
-  for (const inj of faults.filter((f) => f.action === "inject")) {
-    const heal = faults.find((f) => f.action === "heal" && f.name === inj.name && f.t >= inj.t);
-    const x1 = x(inj.t);
-    const x2 = x(heal?.t ?? endT);
-    parts.push(
-      `<rect x="${x1}" y="${TOP - 14}" width="${Math.max(1, x2 - x1)}" height="${lanes.length * LANE + 14}" fill="#e53935" opacity="0.08"><title>${esc(`fault ${inj.name} on ${inj.targets.join(", ")}`)}</title></rect>`,
-      `<text x="${x1 + 2}" y="${TOP - 4}" fill="#c62828">${esc(`${inj.name} → ${inj.targets.join(", ")}`)}</text>`,
-    );
-  }
-  lanes.forEach((lane, i) => {
-    const y = TOP + i * LANE;
-    parts.push(`<text x="4" y="${y + 14}">${esc(truncate(lane.name, 36))}<title>${esc(lane.name)}</title></text>`);
-    for (const s of lane.segments) {
-      const x1 = x(s.from);
-      const w = Math.max(1, x(s.to) - x1);
-      parts.push(
-        `<rect x="${x1}" y="${y + 2}" width="${w}" height="${LANE - 4}" fill="${s.color}"><title>${esc(`${lane.name}: ${s.label} [${sec(s.from)} – ${sec(s.to)}]`)}</title></rect>`,
-      );
-      if (w > 60) parts.push(`<text x="${x1 + 3}" y="${y + 14}">${esc(truncate(s.label, Math.floor(w / 6.5)))}</text>`);
-    }
-  });
-
-  // Measure markers, from the fault.
-  const f = t.measures.faultT;
-  if (f !== null) {
-    const marks: [string, number | null][] = [
-      ["lease expired", t.measures.phases.leaseExpiredMs],
-      ["new leader", t.measures.phases.newLeaderElectedMs],
-      ["scheduler up", t.measures.phases.schedulerStartedMs],
-      ["new scheduler", t.measures.timeToNewSchedulerMs],
-      ["first pod running", t.measures.phases.firstPodRunningMs],
-    ];
-    const bottom = TOP + lanes.length * LANE;
-    for (const [label, v] of marks) {
-      if (v === null) continue;
-      const mx = x(f + v);
-      parts.push(`<line x1="${mx}" x2="${mx}" y1="${TOP - 14}" y2="${bottom}" stroke="#1565c0" stroke-dasharray="3 3"><title>${esc(`${label}: +${sec(v)}`)}</title></line>`);
-    }
-  }
-  // Time axis in seconds.
-  const axisY = TOP + lanes.length * LANE + 4;
-  const step = niceStep((endT - startT) / 10);
-  parts.push(`<line x1="${LABEL}" x2="${W - 10}" y1="${axisY}" y2="${axisY}" stroke="#999"/>`);
-  for (let v = Math.ceil(startT / step) * step; v <= endT; v += step) {
-    parts.push(`<text x="${x(v) - 8}" y="${axisY + 14}">${(v / 1000).toFixed(step < 1000 ? 1 : 0)}s</text>`);
-  }
-  parts.push(`</svg>`);
-  return parts.join("\n");
-}
-
-function niceStep(raw: number): number {
-  const pow = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
-  return [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
-}
-
-function truncate(text: string, n: number): string {
-  return text.length > n ? `${text.slice(0, Math.max(1, n - 1))}…` : text;
-}
-
-function trialSection(t: TrialResult): string {
+  const lanes = lanesOf(h, endT, axis.origin, holders);
+  const bands = faultBands(h, (endT - axis.origin) / 1000, axis.origin).map((b) => ({ ...b, lane: "fault in force" }));
+  const hasFault = t.measures.faultT !== null;
+  if (hasFault && r.model) bands.push({ ...modelBand(r.model, 0, "model"), lane: "model: new scheduler" });
+  const labelWidth = laneLabelWidth([...lanes.names, ...bands.flatMap((b) => (b.lane ? [b.lane] : []))]);
+  const palettes = { holder: holders, state: STATE_PALETTE, phase: PHASE_PALETTE };
+  const timeline = lanes.names.length
+    ? await renderChart(
+        lanesSpec({ lanes: lanes.names, segments: lanes.segments, palettes, domain: axis.domain, xTitle: axis.title, bands, markers: measureMarkers(t, 0), labelWidth }),
+        { id: "timeline", label: `trial ${t.index} timeline`, data: { trial: String(t.index) } },
+      )
+    : `<p data-chart="timeline" data-trial="${t.index}">Nothing was observed in this trial.</p>`;
+  const bins = requestBins(h, axis.origin, axis.domain);
+  const api = bins.length
+    ? await renderChart(requestsOverTimeSpec({ bins, domain: axis.domain, xTitle: axis.title, bands: bands.filter((b) => b.color === BAND_COLORS.fault), labelWidth }), {
+        id: "api",
+        label: `trial ${t.index}: API latency and errors over time`,
+        data: { trial: String(t.index) },
+      })
+    : `<p data-chart="api" data-trial="${t.index}">No API request was recorded in this trial.</p>`;
+  const reqs = t.measures.apiRequests;
   const checks = t.checks
-    .map((c) => `<tr><td>${esc(c.name)}</td><td class="v-${c.verdict}">${c.verdict}</td><td style="text-align:left">${esc(c.message)}</td></tr>`)
+    .map((c) => `<tr><td>${esc(c.name)}</td><td class="l v-${c.verdict}">${c.verdict}</td><td class="l">${esc(c.message)}</td></tr>`)
     .join("");
   const missing = Object.entries(t.measures.missing)
     .map(([k, m]) => `<li><code>${esc(k)}</code> (${m.code}): ${esc(m.reason)}</li>`)
     .join("");
   const measures = MEASURE_NAMES.map((n) => `<tr><td>${n}</td><td>${esc(formatMeasure(n, measureValue(t.measures, n)))}</td></tr>`).join("");
-  return `<section><h3>Trial ${t.index}: <span class="v-${t.verdict}">${t.verdict}</span></h3>
-<div class="timeline">${renderTimelineSvg(t)}</div>
+  const fault = t.fault
+    ? `<p>Fault: ${esc(t.fault.description)} → ${esc(t.fault.targets.map((x) => `${x.node} (${x.how})`).join(", ") || "—")}, after a random offset of ${sec(t.fault.offsetMs)}.</p>`
+    : `<p>No fault was injected in this trial.</p>`;
+  return `<section class="trial" id="trial-${t.index}"><h2>Trial ${t.index}: <span class="v-${t.verdict}">${t.verdict}</span></h2>
+${fault}
+<h3>Timeline</h3>
+<p>Each lane is what the probes saw. Across all lanes: the fault in force (red), the model's window for the new scheduler (green, its expected value marked), and the measured events (blue lines, ${doc("MEASURES.md", undefined, "definitions")}).${lanes.podsNotDrawn ? ` ${lanes.podsNotDrawn} more pod(s) not drawn.` : ""}</p>
+<div class="chart">${timeline}</div>
+<h3>API requests through nginx</h3>
+<p>${reqs ? `From the fault to ${reqs.until === "recovery" ? "recovery" : "the end of the history"}: ${reqs.failed} of ${reqs.total} failed (apiErrorRate ${esc(formatMeasure("apiErrorRate", t.measures.apiErrorRate))}).` : ""} Bins of ${bins.length ? `${(bins[0]!.to - bins[0]!.from).toString()} s` : "—"}.</p>
+<div class="chart">${api}</div>
 <table><tr><th>check</th><th>verdict</th><th>message</th></tr>${checks}</table>
 <details><summary>Measures</summary><table>${measures}</table>${missing ? `<ul>${missing}</ul>` : ""}${t.measures.notes.map((n) => `<p>${esc(n)}</p>`).join("")}</details>
 </section>`;

@@ -8,13 +8,14 @@ import { evaluateTrial, type CheckSpec } from "../checks/checks.js";
 import { historyFromNdjson } from "../history/history.js";
 import { ENTRY_KINDS } from "../history/types.js";
 import { MEASURE_NAMES } from "../measures/measures.js";
-import { cleanColdFailover, dualSchedulerPartition, tooFastFailover, type SampleTrial } from "../testing/sample-histories.js";
+import { cleanColdFailover, dualSchedulerPartition, FAULT_T, tooFastFailover, type SampleTrial } from "../testing/sample-histories.js";
+import { withRunnerDetail } from "../testing/sample-run.js";
 import { expectValidRunReport } from "../testing/valid-report.js";
 import { coldNodeDeathWindow, partitionEtcdWindow } from "../timing-oracle/windows.js";
-import { renderReportHtml } from "./html.js";
+import { renderReportHtml, requestBins } from "./html.js";
 import { buildRunResult, RESULT_SCHEMA_VERSION, summarizeValues, type RunResult, type TrialFault } from "./result.js";
 import { RESULT_SCHEMA_FILE, validateHistoryNdjson, validateRunResult } from "./schema.js";
-import { renderConsoleSummary, renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd, xmlEscape } from "./text.js";
+import { CONSOLE_WIDTH, renderConsoleSummary, renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd, xmlEscape } from "./text.js";
 import { writeReports } from "./write.js";
 
 const model = coldNodeDeathWindow();
@@ -112,7 +113,7 @@ describe("renderers", () => {
     expect(renderConsoleSummary(withSettings)).toContain("rerun: npm run scenario -- kill-leader --profile fast --repeat 3 --seed 42");
   });
 
-  it("junit.xml is well-formed, one testcase per check per trial, failures carry the message", () => {
+  it("junit.xml is well-formed, one testcase per check per trial, failures carry the message (schema and CI fields: junit.test.ts)", () => {
     const weird = run([cleanColdFailover()]);
     weird.trials[0]!.checks.push({ name: "odd <name> & \"quotes\"", verdict: "fail", message: "bad \u0001 <x> & 'y' ]]>", details: { s: "</failure>" } });
     for (const xml of [renderJunit(r), renderJunit(weird), renderJunit({ ...weird, status: "failed", error: { code: "E_SETUP", message: "docker <gone>" } })]) {
@@ -128,34 +129,94 @@ describe("renderers", () => {
     expect(xmlEscape("a\u0001<")).toBe("a\uFFFD&lt;");
   });
 
-  it("report.html is self-contained: one SVG timeline per trial, no script, no external URL", () => {
-    const html = renderReportHtml(r);
-    expect(html.match(/<svg class="timeline"/g)).toHaveLength(3);
-    expect(html).not.toMatch(/https?:/);
-    expect(html).not.toMatch(/<script|<link|\bsrc=|\bhref=/i);
-    expect(html).toContain('data-chart="timeToNewSchedulerMs"');
-    expect(html).toContain("etcd /scheduler");
-    expect(html).toContain("scheduler master-2");
-    expect(html).toContain("pod default/during-1");
-    expect(html).toContain("kill-leader → master-1");
+  it("report.html is self-contained: one timeline and one API chart per trial, no script, no URL, links only to the run's files and the docs", async () => {
+    const html = await renderReportHtml(r, { logs: ["logs/k8sm-x-master-1.log"], docsHref: "../../../docs" });
+    expect(html.match(/<svg data-chart="timeline"/g)).toHaveLength(3);
+    expect(html.match(/<svg data-chart="api"/g)).toHaveLength(3);
+    expect(html).not.toMatch(/https?:|file:/);
+    expect(html).not.toMatch(/<script|<link|\bsrc=/i);
+    const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]!);
+    expect(hrefs).toEqual(expect.arrayContaining(["result.json", "summary.md", "junit.xml", "history.ndjson", "logs/", "logs/k8sm-x-master-1.log", "../../../docs/MEASURES.md", "../../../docs/MODEL.md#cold-node-death", "#trial-2"]));
+    for (const h of hrefs) expect(h).toMatch(/^(#[\w-]+|result\.json|summary\.md|junit\.xml|history\.ndjson|logs\/[\w.-]*|\.\.\/\.\.\/\.\.\/docs\/[A-Z]+\.md(#[\w-]+)?)$/);
+    expect(html).toContain('data-chart="measure-timeToNewSchedulerMs"');
+    for (const text of ["etcd /scheduler", "scheduler master-2", "pod default/during-1", "kill-leader → master-1", "fault in force", "model: new scheduler"]) expect(html).toContain(text);
     // The ECDF of time to new scheduler, one step per trial that has the measure, against the model band.
     const ecdf = html.slice(html.indexOf('data-chart="ecdf-timeToNewSchedulerMs"'));
     const samples = r.trials.filter((t) => t.measures.timeToNewSchedulerMs !== null).length;
     expect(samples).toBeGreaterThanOrEqual(2);
-    expect(ecdf.slice(0, ecdf.indexOf("</svg>")).match(/<circle/g)).toHaveLength(samples);
-    expect(ecdf).toContain("<title>model [");
-    expect(renderReportHtml(run([cleanColdFailover()]))).not.toContain("ecdf-");
+    expect(ecdf.slice(0, ecdf.indexOf("</svg>")).match(/<title>[\d.]+: \d+ of \d+<\/title>/g)).toHaveLength(samples);
+    expect(ecdf).toContain("model cold-node-death [10.0, 62.6] s");
+    // Charts across trials need two trials: one dot says no more than the table.
+    const one = await renderReportHtml(run([cleanColdFailover()]));
+    expect(one).not.toMatch(/data-chart="(ecdf|measure)-/);
+    expect(one).toContain("drawn from 2 trials up");
+    // Without the docs' place, the docs are named, not linked.
+    expect(one).toContain("docs/MEASURES.md");
+    expect(one).not.toContain('href="../');
+  });
+
+  it("the timeline reads from the fault: signed seconds, labelled markers, the model window, a lease renewal not splitting its holder", async () => {
+    const renewed = cleanColdFailover();
+    // Renewals of master-1's lease (same value, new TTL) and the stored framework id (a value naming no node).
+    renewed.entries.push(
+      { t: 5_000, kind: "etcd-key", key: "/scheduler", value: "10.0.0.11", node: "master-1", ttl: 25 },
+      { t: 10_000, kind: "etcd-key", key: "/scheduler", value: "10.0.0.11", node: "master-1", ttl: 25 },
+      { t: 15, kind: "etcd-key", key: "/mesos/k8sm/frameworkid", value: "20231114-221320-1-5050-1-0000" },
+    );
+    renewed.entries.sort((a, b) => a.t - b.t);
+    const html = await renderReportHtml(run([renewed]));
+    const timeline = html.slice(html.indexOf('data-chart="timeline"'), html.indexOf("</svg>", html.indexOf('data-chart="timeline"')));
+    expect(timeline).toContain("seconds since the fault");
+    expect(timeline).toMatch(/>\+10<\/text>/);
+    expect(timeline).toContain("for a linear scale with values from −1 to 63");
+    for (const label of ["lease expired +23.0 s", "new leader +26.0 s", "new scheduler +40.0 s", "pods recovered +44.0 s"]) expect(timeline).toContain(`>${label}<`);
+    expect(timeline).toContain(">model cold-node-death [10.0, 62.6] s, expected 37.3 s<");
+    // One segment for master-1's lease from its first write to its expiry, despite two renewals.
+    expect(timeline.match(/<title>etcd \/scheduler: master-1 \(10\.0\.0\.11\) \[/g)).toHaveLength(1);
+    expect(timeline).toContain("<title>etcd /scheduler: master-1 (10.0.0.11) [-0.99 s, 23.00 s]</title>");
+    // Fixed colours: the two masters differ, and the stored framework id is coloured as no master is.
+    const fill = (title: string) => timeline.match(new RegExp(`fill="(#[0-9a-f]{6})"[^>]*><title>${title.replace(/[()[\]/.+]/g, "\\$&")}`))?.[1];
+    const m1 = fill("etcd /scheduler: master-1");
+    const m2 = fill("etcd /scheduler: master-2");
+    const fwid = fill("etcd /mesos/k8sm/frameworkid: ");
+    expect(new Set([m1, m2, fwid]).size).toBe(3);
+    expect(fill("framework Kubernetes: active on master-2")).toBe(m2);
+    // A legend names every colour drawn.
+    for (const entry of ["master-1", "master-2", "value naming no node", "Running / up", "Failed / down", "heal"]) expect(timeline).toContain(`>${entry}</text>`);
+  });
+
+  it("draws API latency and errors over time with the fault band, from the api-request entries", async () => {
+    const t = withRunnerDetail(cleanColdFailover());
+    const html = await renderReportHtml(run([t]));
+    const api = html.slice(html.indexOf('<svg data-chart="api"'), html.indexOf("</svg>", html.indexOf('<svg data-chart="api"')));
+    expect(api).toContain("API latency (ms)");
+    expect(api).toContain("kill-leader → master-1, healed at +45.0 s");
+    const bins = requestBins(t.entries, FAULT_T, [-1, 60]);
+    expect(bins.reduce((a, b) => a + b.requests, 0)).toBe(t.entries.filter((e) => e.kind === "api-request").length);
+    expect(bins.find((b) => b.from === 5)).toMatchObject({ requests: 4, failed: 4 });
+    expect(bins.find((b) => b.from === 49)).toMatchObject({ failed: 1 });
+    expect(api).toContain("<title>5.00 to 6.00 s: 0 ok, 4 failed</title>");
+  });
+
+  it("the console summary is at most 120 columns wide, whatever the checks not passed", () => {
+    const many = run([cleanColdFailover(), tooFastFailover(), dualSchedulerPartition()]);
+    many.trials[1]!.checks.push({ name: "a-check-with-a-very-long-name-that-goes-on-and-on", verdict: "unknown", message: "x", details: {} });
+    many.trials[2]!.index = 999;
+    const lines = renderConsoleSummary(many).split("\n");
+    const widest = Math.max(...lines.filter((l) => !l.startsWith("rerun:")).map((l) => l.length));
+    expect(widest).toBeLessThanOrEqual(CONSOLE_WIDTH);
+    expect(lines.join("\n")).toContain("new sched = timeToNewSchedulerMs");
   });
 
   it("console summary", () => {
     const one = run([cleanColdFailover()]);
     expect(renderConsoleSummary(one).split("\n").slice(0, 6).join("\n")).toMatchInlineSnapshot(`
       "kill-leader 20261125-193000-ab12: PASS (1 trial(s), completed)
-      ┌───────┬─────────┬──────────────────────┬─────────────────┬──────────┬───────────────┬──────────────┬───────────────────────────┬───────────────────┐
-      │ trial │ verdict │ timeToNewSchedulerMs │ dualSchedulerMs │ podsLost │ podRecoveryMs │ apiErrorRate │ incompatibleOfferDeclines │ checks not passed │
-      ├───────┼─────────┼──────────────────────┼─────────────────┼──────────┼───────────────┼──────────────┼───────────────────────────┼───────────────────┤
-      │ 0     │ pass    │ 40.00 s              │ 0.00 s          │ 0        │ 44.00 s       │ 33.3 %       │ 0                         │ —                 │
-      └───────┴─────────┴──────────────────────┴─────────────────┴──────────┴───────────────┴──────────────┴───────────────────────────┴───────────────────┘"
+      ┌───────┬─────────┬───────────┬────────┬──────┬───────────┬─────────┬──────────┬────────────────────────────────────┐
+      │ trial │ verdict │ new sched │ dual   │ lost │ pod recov │ api err │ declines │ checks not passed                  │
+      ├───────┼─────────┼───────────┼────────┼──────┼───────────┼─────────┼──────────┼────────────────────────────────────┤
+      │ 0     │ pass    │ 40.00 s   │ 0.00 s │ 0    │ 44.00 s   │ 33.3 %  │ 0        │ —                                  │
+      └───────┴─────────┴───────────┴────────┴──────┴───────────┴─────────┴──────────┴────────────────────────────────────┘"
     `);
   });
 });

@@ -1,8 +1,10 @@
-import { cp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HarnessError } from "../errors.js";
+import { PROJECT_ROOT } from "../paths.js";
 import { renderReportHtml } from "./html.js";
 import type { RunResult } from "./result.js";
+import { writeRunIndexes } from "./run-index.js";
 import { renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd } from "./text.js";
 
 /** `<outRoot>/<scenario>/<runId>`. */
@@ -29,12 +31,16 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
   await mkdir(path.join(runDir, "logs"), { recursive: true }).catch((err: unknown) => {
     throw new HarnessError("E_REPORT", `cannot create the report directory ${runDir}: ${(err as Error).message}`, "Check --out and free disk space.", { cause: err });
   });
-  const renderers: [string, () => string][] = [
+  // The report links every container log: those the engine wrote during the run, and those given here.
+  const logFiles = new Set([...(await readdir(path.join(runDir, "logs")).catch(() => [])), ...Object.keys(opts.logs ?? {}).map((c) => `${safeName(c)}.log`)]);
+  const logNames = [...logFiles].sort().map((f) => `logs/${f}`);
+  const docsHref = path.relative(runDir, path.join(PROJECT_ROOT, "docs")).split(path.sep).join("/");
+  const renderers: [string, () => string | Promise<string>][] = [
     ["result.json", () => renderResultJson(r)],
     ["summary.md", () => renderSummaryMd(r)],
     ["junit.xml", () => renderJunit(r)],
     ["history.ndjson", () => renderHistoryNdjson(r)],
-    ["report.html", () => renderReportHtml(r)],
+    ["report.html", () => renderReportHtml(r, { logs: logNames, docsHref })],
     ...Object.entries(opts.logs ?? {}).map(([c, text]): [string, () => string] => [path.join("logs", `${safeName(c)}.log`), () => text]),
   ];
   const files: string[] = [];
@@ -42,7 +48,7 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
   for (const [name, render] of renderers) {
     const file = path.join(runDir, name);
     try {
-      await writeFile(file, render());
+      await writeFile(file, await render());
       files.push(file);
     } catch (err) {
       failures.push(`${name}: ${(err as Error).message}`);
@@ -61,6 +67,8 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
   } catch (err) {
     failures.push(`latest: ${(err as Error).message}`);
   }
+  // The run indexes (<outRoot>/<scenario>/index.html, <outRoot>/index.html) list this run from now on.
+  await writeRunIndexes(outRoot, r.scenario).catch((err: unknown) => failures.push(`index.html: ${(err as Error).message}`));
   if (failures.length) {
     throw new HarnessError("E_REPORT", `could not write ${failures.length} report file(s) in ${runDir}: ${failures.join("; ")}`, "Check disk space and permissions of the --out directory.");
   }
