@@ -20,6 +20,7 @@ import { executeRun } from "../runner/execute-run.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 import { intOption, writableDirOption } from "./args.js";
+import { tableStyle } from "./color.js";
 import { defineCommand, parseCommand, runCommand, type CommandArgs, type CommandSpec } from "./shell.js";
 
 export interface ScenarioCliInput {
@@ -41,6 +42,7 @@ const OPTIONS = {
   out: { type: "string" },
   keep: { type: "boolean" },
   list: { type: "boolean" },
+  json: { type: "boolean" },
 } as const;
 
 /** Everything about the command line; `parse` returns null after printing `--list`. */
@@ -48,7 +50,7 @@ function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string)
   const names = catalogue.map((s) => s.name);
   return {
     name: "scenario",
-    usage: "npm run scenario -- <name> [--repeat N] [--set key=value ...] [--profile seed|fast] [--seed S] [--out DIR] [--keep] [--list]",
+    usage: "npm run scenario -- <name> [--repeat N] [--set key=value ...] [--profile seed|fast] [--seed S] [--out DIR] [--keep] | --list [--json]",
     summary: "Launches the HA topology, injects the scenario's fault in each trial, checks what the probes saw, and writes the reports.",
     options: OPTIONS,
     optionHelp: {
@@ -59,12 +61,18 @@ function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string)
       out: ["DIR", "reports root (default reports/)"],
       keep: "leave the topology running afterwards (remove it with npm run topology -- down)",
       list: "list the scenarios and the --set keys",
+      json: "with --list: print the catalogue as JSON (scenarios, --set keys, profiles)",
     },
     positionals: { name: "scenario", choices: names, min: 0, max: 1 },
     epilog: `scenarios: ${names.join(", ")}`,
     parse: async ({ values, positionals }: CommandArgs<typeof OPTIONS>) => {
+      if (values.json && !values.list) throw new InputError("--json goes with --list", "npm run scenario -- --list --json");
       if (values.list) {
-        const table = new Table({ head: ["scenario", "fault", "description"], colWidths: [26, 40, 70], wordWrap: true });
+        if (values.json) {
+          out(`${JSON.stringify(catalogueJson(catalogue), null, 2)}\n`);
+          return null;
+        }
+        const table = new Table({ head: ["scenario", "fault", "description"], colWidths: [24, 40, 52], wordWrap: true, style: tableStyle() });
         for (const s of catalogue) table.push([s.name, describeFault(s.fault), s.description]);
         out(`${table.toString()}\n\n--set keys:\n${setKeysHelp().map((l) => `  ${l}`).join("\n")}\n`);
         return null;
@@ -81,6 +89,15 @@ function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string)
       const outDir = await writableDirOption("out", values.out, path.join(PROJECT_ROOT, "reports"));
       return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false };
     },
+  };
+}
+
+/** `--list --json`: what `--list` prints, for programs. */
+export function catalogueJson(catalogue: readonly ScenarioDefinition[]): object {
+  return {
+    scenarios: catalogue.map((s) => ({ name: s.name, description: s.description, fault: { ...s.fault, description: describeFault(s.fault) }, topology: s.topology, model: s.model, expect: s.expect })),
+    setKeys: setKeysHelp().map((line) => ({ key: line.slice(0, line.indexOf("=")), value: line.slice(line.indexOf("=") + 1) })),
+    profiles: PROFILES,
   };
 }
 

@@ -13,7 +13,9 @@ const run = (...args: string[]) =>
 describe("npm run topology: bad input", () => {
   it.each([
     [["up", "--mode", "warm"], /valid modes are cold-standby, hot-standby/],
-    [["up", "--masters", "0"], /`masters` must be between 1 and 9, got 0/],
+    [["up", "--masters", "0"], /--masters must be between 1 and 9, got 0/],
+    [["up", "--masters", "x"], /--masters must be an integer, got "x"/],
+    [["up", "--json"], /--json is an option of `status`, not of `up`/],
     [["up", "--set", "ttl-secs=0"], /`podmaster\.ttlSecs` must be between 1/],
     [["up", "--set", "ttl=3"], /unknown key "ttl"[\s\S]*ttl-secs=/],
     [["up", "--profile", "slow"], /valid profiles are seed, fast/],
@@ -26,7 +28,17 @@ describe("npm run topology: bad input", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it("a valid `status` gets as far as Docker", () => {
+  it("--masters 0 names the flag typed, never a --set the user did not type", () => {
+    const r = run("up", "--masters", "0", "--set", "ttl-secs=5");
+    expect(r.status).toBe(2);
+    expect(r.stderr).not.toMatch(/--set masters|after --set/);
+    const bad = run("up", "--masters", "2", "--set", "ttl-secs=0");
+    expect(bad.stderr).toMatch(/after --set ttl-secs=0\)/);
+    expect(bad.stderr).not.toMatch(/masters=2/);
+  });
+
+  it("a valid `status` (and `status --json`) gets as far as Docker", () => {
+    expect(run("status", "--json").stderr).toMatch(/E_DOCKER_UNAVAILABLE/);
     const r = run("status");
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/E_DOCKER_UNAVAILABLE/);

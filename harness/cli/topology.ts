@@ -21,9 +21,11 @@ import { RUN_ID_PATTERN } from "../docker/run-id.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { launchTopology, type StartedTopology } from "../topology/launch.js";
 import { PORTS } from "../topology/render.js";
-import { applySetOverrides, MODES, PROFILES, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
+import { applySetOverrides, MODES, PROFILES, profileSpec, SEED_SPEC, setKeysHelp, validateTopologySpec, type Profile, type TopologySpec } from "../topology/spec.js";
+import { formatTimestamp } from "../reporting/text.js";
 import { pidIp, topologyStatus, type TopologyView } from "../topology/status.js";
-import { writableDirOption } from "./args.js";
+import { intOption, writableDirOption } from "./args.js";
+import { tableStyle } from "./color.js";
 import { defineCommand, runCommand, type CommandArgs, type CommandContext } from "./shell.js";
 
 const COMMANDS = ["up", "down", "status"] as const;
@@ -35,6 +37,7 @@ const OPTIONS = {
   set: { type: "string", multiple: true },
   "log-dir": { type: "string" },
   "run-id": { type: "string" },
+  json: { type: "boolean" },
 } as const;
 
 const CURRENT_FILE = join(PROJECT_ROOT, "build", "topology-current.json");
@@ -44,7 +47,10 @@ interface UpInput {
   readonly logDir: string | undefined;
 }
 
-type TopologyInput = { readonly command: "up"; readonly up: UpInput } | { readonly command: "down" | "status"; readonly runId: string | undefined };
+type TopologyInput =
+  | { readonly command: "up"; readonly up: UpInput }
+  | { readonly command: "down"; readonly runId: string | undefined }
+  | { readonly command: "status"; readonly runId: string | undefined; readonly json: boolean };
 
 /** Validates the command line; throws InputError (exit 2) before anything starts. */
 async function parseTopologyArgs({ values, positionals }: CommandArgs<typeof OPTIONS>): Promise<TopologyInput> {
@@ -52,20 +58,21 @@ async function parseTopologyArgs({ values, positionals }: CommandArgs<typeof OPT
   const runId = values["run-id"];
   if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) throw new InputError(`--run-id ${JSON.stringify(runId)} is not a run id`, "run ids look like 20250101-120000-3fa2");
   const upOnly = (["masters", "mode", "profile", "set", "log-dir"] as const).filter((k) => values[k] !== undefined);
+  if (values.json && command !== "status") throw new InputError(`--json is an option of \`status\`, not of \`${command}\``);
   if (command === "down" || command === "status") {
     if (upOnly.length > 0) throw new InputError(`--${upOnly[0]} is an option of \`up\`, not of \`${command}\``);
-    return { command, runId };
+    return command === "status" ? { command, runId, json: values.json ?? false } : { command, runId };
   }
   if (runId !== undefined) throw new InputError("--run-id is an option of `down` and `status`");
   const profile = values.profile ?? "seed";
   if (!PROFILES.includes(profile as Profile)) throw new InputError(`--profile ${JSON.stringify(profile)}: valid profiles are ${PROFILES.join(", ")}`);
-  const sets = [...(values.set ?? [])];
-  if (values.masters !== undefined) sets.push(`masters=${values.masters}`);
-  if (values.mode !== undefined) {
-    if (!MODES.includes(values.mode as (typeof MODES)[number])) throw new InputError(`--mode ${JSON.stringify(values.mode)}: valid modes are ${MODES.join(", ")}`);
-    sets.push(`mode=${values.mode}`);
+  // --masters and --mode are checked as themselves: an error names the flag the user typed, not a --set they did not.
+  const masters = values.masters === undefined ? undefined : intOption("masters", values.masters, SEED_SPEC.masters, 1, 9);
+  if (values.mode !== undefined && !MODES.includes(values.mode as (typeof MODES)[number])) {
+    throw new InputError(`--mode ${JSON.stringify(values.mode)}: valid modes are ${MODES.join(", ")}`);
   }
-  const spec = applySetOverrides(profileSpec(profile as Profile), sets);
+  const flags = { ...(masters !== undefined ? { masters } : {}), ...(values.mode !== undefined ? { mode: values.mode } : {}) };
+  const spec = validateTopologySpec(flags, applySetOverrides(profileSpec(profile as Profile), values.set ?? []));
   // Checked (and created) before any container starts, else the launch would fail half-way.
   const logDir = values["log-dir"] === undefined ? undefined : await writableDirOption("log-dir", values["log-dir"], "");
   return { command: "up", up: { spec, logDir } };
@@ -75,7 +82,7 @@ async function up(ctx: CommandContext<typeof OPTIONS, TopologyInput>, input: UpI
   const topology: StartedTopology = await launchTopology(input.spec, { signal: ctx.signal, keep: true, logDir: input.logDir, onProgress: ctx.progress });
   await mkdir(join(PROJECT_ROOT, "build"), { recursive: true });
   await writeFile(CURRENT_FILE, `${JSON.stringify({ runId: topology.runId, network: topology.network, endpoints: topology.endpoints, spec: topology.spec }, null, 2)}\n`);
-  const table = new Table({ head: ["endpoint", "address"] });
+  const table = new Table({ head: ["endpoint", "address"], style: tableStyle() });
   const ep = topology.endpoints;
   table.push(
     ["run id", topology.runId],
@@ -171,19 +178,44 @@ function viewOf(t: KeptTopology): TopologyView {
   };
 }
 
-async function status(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId: string | undefined): Promise<number> {
+/** `status --json`: one object per topology, the same facts as the tables. */
+function statusJson(t: KeptTopology, view: TopologyView, s: Awaited<ReturnType<typeof topologyStatus>>, roleOf: (ip: string | undefined) => string): object {
+  const holder = (ip: string | undefined) => (ip ? { ip, role: roleOf(ip) } : null);
+  return {
+    runId: t.runId,
+    containers: t.containers.length,
+    nginx: { answers: s.nginx, apiserver: view.apiserver },
+    leaders: {
+      [WATCHED_KEYS.scheduler]: holder(s.leaders.scheduler),
+      [WATCHED_KEYS.controller]: holder(s.leaders.controller),
+      [WATCHED_KEYS.haLeader()]: s.leaders.haScheduler ?? null,
+    },
+    frameworks:
+      s.frameworks === undefined ? null
+      : "error" in s.frameworks ? { error: s.frameworks.error }
+      : s.frameworks.map((f) => ({ ...f, schedulerOn: roleOf(pidIp(f.pid)) })),
+    masters: s.masters,
+  };
+}
+
+async function status(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId: string | undefined, json: boolean): Promise<number> {
   const docker = await getDocker();
   const found = await findTopologies(docker, runId ?? (await readCurrentRunId()));
   if (found.length === 0) {
-    ctx.out("no topology is running (start one with npm run topology -- up)");
+    ctx.out(json ? "[]" : "no topology is running (start one with npm run topology -- up)");
     return 1;
   }
+  const all: object[] = [];
   for (const t of found) {
     const view = viewOf(t);
     const s = await topologyStatus(view);
     const roleOf = (ip: string | undefined): string => (ip ? (view.masters.find((m) => m.ip === ip)?.role ?? ip) : "-");
+    if (json) {
+      all.push(statusJson(t, view, s, roleOf));
+      continue;
+    }
     ctx.out(`topology ${t.runId}: ${t.containers.length} containers, nginx ${s.nginx ? "answers" : "DOES NOT answer"} on ${view.apiserver}`);
-    const leaders = new Table({ head: ["key", "holder"] });
+    const leaders = new Table({ head: ["key", "holder"], style: tableStyle() });
     leaders.push(
       [`${WATCHED_KEYS.scheduler} (podmaster)`, s.leaders.scheduler ? `${roleOf(s.leaders.scheduler)} (${s.leaders.scheduler})` : "-"],
       [`${WATCHED_KEYS.controller} (podmaster)`, s.leaders.controller ? `${roleOf(s.leaders.controller)} (${s.leaders.controller})` : "-"],
@@ -193,15 +225,16 @@ async function status(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId:
     if (s.frameworks === undefined) ctx.out("frameworks: no Mesos master in this topology");
     else if ("error" in s.frameworks) ctx.out(`frameworks: cannot read state.json: ${s.frameworks.error}`);
     else {
-      const fw = new Table({ head: ["framework", "name", "active", "pid", "scheduler on", "reregistered"] });
-      for (const f of s.frameworks) fw.push([f.id, f.name, String(f.active), f.pid, roleOf(pidIp(f.pid)), f.reregisteredTime ? new Date(f.reregisteredTime * 1000).toISOString() : "-"]);
+      const fw = new Table({ head: ["framework", "name", "active", "pid", "scheduler on", "reregistered"], style: tableStyle() });
+      for (const f of s.frameworks) fw.push([f.id, f.name, String(f.active), f.pid, roleOf(pidIp(f.pid)), f.reregisteredTime ? formatTimestamp(f.reregisteredTime * 1000) : "-"]);
       ctx.out(s.frameworks.length ? fw.toString() : "frameworks: none registered");
     }
-    const masters = new Table({ head: ["master", "ip", "apiserver :8080", "scheduler :10251", "controller-manager :10252"] });
+    const masters = new Table({ head: ["master", "ip", "apiserver :8080", "scheduler :10251", "controller-manager :10252"], style: tableStyle() });
     const mark = (b: boolean): string => (b ? "ok" : "-");
     for (const m of s.masters) masters.push([m.role, m.ip || "(not running)", mark(m.apiserver), mark(m.scheduler), mark(m.controllerManager)]);
     ctx.out(masters.toString());
   }
+  if (json) ctx.out(JSON.stringify(all, null, 2));
   return 0;
 }
 
@@ -222,6 +255,7 @@ commands:
     set: ["key=value", "up: any tunable (repeatable); keys: see below"],
     "log-dir": ["DIR", "up: append each container's log to DIR/<container>.log while up runs"],
     "run-id": ["ID", "down, status: that run's topology only"],
+    json: "status: print it as JSON (one object per topology; [] and exit 1 when none runs)",
   },
   positionals: { name: "command", choices: COMMANDS },
   epilog: `--set keys:\n  ${setKeysHelp().join("\n  ")}`,
@@ -234,7 +268,7 @@ commands:
       case "down":
         return down(ctx, input.runId);
       case "status":
-        return status(ctx, input.runId);
+        return status(ctx, input.runId, input.json);
     }
   },
 });

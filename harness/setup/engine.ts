@@ -19,6 +19,8 @@ export const HOST_TOOLS: ReadonlyArray<{ readonly command: string; readonly pkg:
   { command: "etcd", pkg: "etcd-server" },
   { command: "etcdctl", pkg: "etcd-client" },
   { command: "nginx", pkg: "nginx-light" },
+  // The browser test of report.html (harness/reporting/report-browser.test.ts) drives it through playwright-core.
+  { command: "chromium", pkg: "chromium" },
 ];
 
 const INSTALL_HINT = `As root on Debian: \`apt-get install -y docker.io iptables\`, then run \`npm run setup\` again (it starts dockerd); or set DOCKER_HOST to an engine that answers.`;
@@ -51,7 +53,7 @@ export async function ensureHostPackages(opts: { logDir: string; progress: (line
   const missing = missingPackages();
   if (missing.length === 0) return "all present";
   if (!canInstallPackages()) {
-    opts.progress(`warning: missing ${missing.join(", ")} and cannot install them (needs root on Debian); the unit tests need etcd-server, etcd-client and nginx-light`);
+    opts.progress(`warning: missing ${missing.join(", ")} and cannot install them (needs root on Debian); the unit tests need etcd-server, etcd-client, nginx-light and chromium`);
     return `missing: ${missing.join(", ")}`;
   }
   const log = join(opts.logDir, "apt.log");
