@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { request } from "undici";
+import { VirtualClock } from "../testing/virtual-clock.js";
 import { isTimeoutReason, sleep, timeoutSignal, waitFor, WaitTimeoutError } from "./index.js";
 
 describe("sleep", () => {
@@ -12,12 +13,22 @@ describe("sleep", () => {
   });
 
   it("rejects with the signal's reason when aborted, long before the time is up", async () => {
-    const ac = new AbortController();
-    const reason = new Error("stop now");
-    setTimeout(() => ac.abort(reason), 20);
-    const t0 = performance.now();
-    await expect(sleep(60_000, ac.signal)).rejects.toBe(reason);
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    // Fake timers: the abort must end the sleep while no time passes at all, and clear its timer.
+    vi.useFakeTimers();
+    try {
+      const ac = new AbortController();
+      const reason = new Error("stop now");
+      let outcome: unknown = "pending";
+      void sleep(60_000, ac.signal).then(() => (outcome = "resolved"), (e: unknown) => (outcome = e));
+      await vi.advanceTimersByTimeAsync(20);
+      expect(outcome).toBe("pending");
+      ac.abort(reason);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(outcome).toBe(reason);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("rejects at once for an already aborted signal, and for a negative time", async () => {
@@ -63,23 +74,28 @@ describe("waitFor", () => {
   });
 
   it("names what was awaited and the last error when it times out", async () => {
-    const err = await waitFor(
-      async ({ signal }) => {
-        // A real refused connection: nothing listens on the port of a closed server.
-        const s = createServer();
-        await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-        const { port } = s.address() as AddressInfo;
-        await new Promise<void>((r) => s.close(() => r()));
-        await request(`http://127.0.0.1:${port}/`, { signal });
-        return true;
-      },
-      { description: "the closed server answers", intervalMs: 10, timeoutMs: 300 },
-    ).catch((e: unknown) => e);
+    // A real refused connection: nothing listens on the port of a closed server.
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const { port } = s.address() as AddressInfo;
+    await new Promise<void>((r) => s.close(() => r()));
+    const refused = await request(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+    // On a virtual clock the checks fit the timeout by count (at 0, 10, ..., 290 ms), however slow the machine.
+    const clock = new VirtualClock();
+    const err = await clock.run(
+      waitFor(
+        () => {
+          throw refused;
+        },
+        { description: "the closed server answers", intervalMs: 10, timeoutMs: 300, clock },
+      ).catch((e: unknown) => e),
+    );
     expect(err).toBeInstanceOf(WaitTimeoutError);
     const w = err as WaitTimeoutError;
-    expect(w.message).toMatch(/timed out after 300 ms .* waiting for the closed server answers; last error: .*ECONNREFUSED/);
-    expect(w.attempts).toBeGreaterThanOrEqual(2);
-    expect(w.cause).toBe(w.lastError);
+    expect(w.message).toMatch(/timed out after 300 ms \(30 checks\) waiting for the closed server answers; last error: .*ECONNREFUSED/);
+    expect(w.attempts).toBe(30);
+    expect(w.cause).toBe(refused);
+    expect(w.lastError).toBe(refused);
   });
 
   it("does not wait for a hanging check past the timeout, and aborts it", async () => {
@@ -87,18 +103,19 @@ describe("waitFor", () => {
     server = createServer(() => {}); // accepts, never answers
     await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
-    const t0 = performance.now();
-    await expect(
-      waitFor(
-        async ({ signal }) => {
-          checkSignal = signal;
-          await request(`http://127.0.0.1:${port}/`, { signal });
-          return true;
-        },
-        { description: "a server that never answers", timeoutMs: 200 },
-      ),
-    ).rejects.toBeInstanceOf(WaitTimeoutError);
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    // The check ignores its signal, so only waitFor itself can end the wait: on a virtual clock it
+    // must give up at virtual 200 ms; awaiting the check would leave the clock with nothing to do.
+    const clock = new VirtualClock();
+    const wait = waitFor(
+      async ({ signal }) => {
+        checkSignal = signal;
+        await request(`http://127.0.0.1:${port}/`);
+        return true;
+      },
+      { description: "a server that never answers", timeoutMs: 200, clock },
+    );
+    await expect(clock.run(wait)).rejects.toBeInstanceOf(WaitTimeoutError);
+    expect(clock.now()).toBe(200);
     expect(checkSignal?.aborted).toBe(true);
     server.closeAllConnections();
   });

@@ -75,11 +75,11 @@ describe("getDocker", () => {
     const sockets: import("node:net").Socket[] = [];
     const port = await listen((s) => void sockets.push(s));
     process.env.DOCKER_HOST = `tcp://127.0.0.1:${port}`;
-    const t0 = performance.now();
+    // Only the ping's own timeout says "no answer within 300 ms"; a ping that waited on the silent
+    // endpoint instead would never end (and fail by the test timeout), however loaded the machine.
     const err = await getDocker({ pingTimeoutMs: 300 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DockerUnavailableError);
     expect((err as Error).message).toMatch(/no answer within 300 ms/);
-    expect(performance.now() - t0).toBeLessThan(10_000);
     // Not cached: a second call tries again (and fails the same way).
     await expect(getDocker({ pingTimeoutMs: 100 })).rejects.toThrow(/within 100 ms/);
     for (const s of sockets) s.destroy();

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../async/wait-for.js";
 import { DockerUnavailableError, HarnessError } from "../errors.js";
 import { machineInfo } from "../bench/machine.js";
 import { startMemorySampler } from "../bench/memory.js";
@@ -23,8 +24,6 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Short deadlines for the test client (the real ones are seconds to a minute). */
 const SHORT: Readonly<Record<DockerCallKind, number>> = { read: 100, control: 100, change: 150, exec: 150, stream: 100 };
-/** Far above every deadline here, far below vitest's timeout: "did not hang", not a timing claim. */
-const PROMPTLY_MS = 5_000;
 
 let dir: string;
 let socketPath: string;
@@ -69,7 +68,11 @@ function client(): Docker {
   return setDockerDeadlines(new Docker({ socketPath }), SHORT);
 }
 
-/** Runs `call`, expects E_DOCKER_UNAVAILABLE naming the socket and `action`, not before `deadlineMs` and not long after. */
+/**
+ * Runs `call`, expects E_DOCKER_UNAVAILABLE naming the socket and `action`, not before `deadlineMs`.
+ * Only the deadline's timer makes that error ("no answer within N ms"): a call that waited for the
+ * hung engine instead never ends, and fails by vitest's test timeout, whatever the machine's load.
+ */
 async function expectDeadline(call: () => Promise<unknown>, deadlineMs: number, action: RegExp): Promise<void> {
   const t0 = performance.now();
   const err = await call().then(
@@ -84,7 +87,6 @@ async function expectDeadline(call: () => Promise<unknown>, deadlineMs: number, 
   expect(e.message).toMatch(action);
   expect(e.hint).toMatch(/docker info/);
   expect(elapsed).toBeGreaterThanOrEqual(deadlineMs - 5);
-  expect(elapsed).toBeLessThan(PROMPTLY_MS);
 }
 
 const SPEC: ContainerSpec = { image: "img:1", runId: "20250101-000000-abcd", role: "etcd-0", network: "k8sm-net" };
@@ -196,14 +198,12 @@ describe("an engine that accepts but never answers", () => {
   it("the events probe gives up on its own, the logs probe ends at its abort, the memory sampler stops", async () => {
     const docker = client();
     const ac = new AbortController();
-    const t0 = performance.now();
+    // Ends although its signal never aborts (a hang fails by the test timeout).
     await dockerEventsProbe(docker, "k8sm-chaos.run-id=r").run(() => {}, ac.signal);
-    expect(performance.now() - t0).toBeLessThan(PROMPTLY_MS);
 
     const logs = logsProbe(docker, { etcdUrls: [], apiUrl: "", mesosUrl: "", masters: [{ name: "master-1", ip: "10.0.0.2", container: "m1" }], frameworkName: "k", intervalMs: 100 }).run(() => {}, ac.signal);
-    // Deadline (100 ms), the probe's pause (500 ms), the next attempt.
-    await new Promise((r) => setTimeout(r, 900));
-    expect(requests.filter((r) => r === "GET /containers/m1/logs").length).toBeGreaterThanOrEqual(2);
+    // Deadline (100 ms), the probe's pause (500 ms), the next attempt: a hung stream is given up and tried again.
+    await waitFor(() => requests.filter((r) => r === "GET /containers/m1/logs").length >= 2, { description: "a second logs request", intervalMs: 20, timeoutMs: 20_000 });
     ac.abort();
     await logs;
 
