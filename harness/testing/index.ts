@@ -8,3 +8,4 @@ export { startLocalEtcd, freePort, type LocalEtcd } from "./local-etcd.js";
 export { GO_DURATION_STRINGS, GO_DURATION_PARSES, GO_DURATION_ERRORS } from "./go-durations.js";
 export { WATCHED_KEYS } from "../history/types.js";
 export { DETECTOR_REPOLL_MS } from "../timing-oracle/windows.js";
+export { BUGS, BUG_NAMES } from "../topology/bugs.js";

@@ -25,7 +25,7 @@ import { DETECTOR_REPOLL_MS } from "../timing-oracle/windows.js";
 import { HEALTH_LABEL, podsUrl, sleepPod } from "../workload/manifest.js";
 import {
   DEFAULT_FIXTURES_DIR, etcdCommand, etcdServers, kubeletCommand, loadTemplates, mesosAgentCommand, mesosMasterCommand,
-  NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
+  bugEnv, NGINX_CONF_PATH, nginxCommand, planAddresses, PORTS, renderMasterFiles, renderNginxConf, type TopologyAddresses,
 } from "./render.js";
 import { validateTopologySpec, type ImagesSpec, type TopologySpec } from "./spec.js";
 import type { Cluster, NodeProcess } from "./cluster.js";
@@ -233,9 +233,9 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
     const nginx = await start("nginx", "nginx", addrs.nginx, {
       image: image.nginx,
       cmd: nginxCommand(),
-      files: [{ path: NGINX_CONF_PATH, content: renderNginxConf(templates.nginx, addrs) }],
+      files: [{ path: NGINX_CONF_PATH, content: renderNginxConf(templates.nginx, addrs, spec.bugs) }],
     });
-    const mesosMaster = mesos ? await start("mesos-master", "mesos-master", addrs.mesosMaster, { image: image.mesosMaster, cmd: mesosMasterCommand(spec, addrs) }) : undefined;
+    const mesosMaster = mesos ? await start("mesos-master", "mesos-master", addrs.mesosMaster, { image: image.mesosMaster, cmd: mesosMasterCommand(spec, addrs), env: bugEnv(spec, "mesos-master") }) : undefined;
 
     const etcdUrls = etcdServers(addrs).split(",");
     await phase("etcd", healthBudgets(spec).etcd, launchSignal, `etcd answers /health on ${etcdUrls.join(", ")}`, async ({ signal: s }) => {
@@ -258,7 +258,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
         start("master", `master-${i + 1}`, ip, {
           image: image.masterNode,
           cmd: kubeletCommand(spec),
-          env: { K8SM_NODE: `master-${i + 1}` },
+          env: { K8SM_NODE: `master-${i + 1}`, ...bugEnv(spec, "kubelet") },
           // NET_ADMIN: the partition-etcd fault adds iptables rules in the node's own netns (so removing
           // the container also removes the rules; nothing is ever changed on the host).
           capAdd: ["NET_ADMIN"],

@@ -3,13 +3,16 @@
  * and nginx.conf, from the templates in fixtures/manifests/ and fixtures/nginx/ (read as files: the
  * harness may not import fixtures/). Templates keep the seed's text and its shell variables
  * (`${MY_IP}`, `${ETCD_IP}`, ...); rendering substitutes them, then applies the spec (podmaster
- * timers, scheduler flags, hot-standby) on the parsed Pod. Also the command lines of the containers.
+ * timers, scheduler flags, hot-standby) on the parsed Pod. Also the command lines of the containers,
+ * and the planted bugs (bugs.ts): `K8SM_BUGS` in the environment of their component's containers,
+ * nginx's as a change of its nginx.conf.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { HarnessError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { bugsOf, type BugComponent } from "./bugs.js";
 import { formatGoDuration } from "./go-duration.js";
 import type { TopologySpec } from "./spec.js";
 
@@ -121,6 +124,25 @@ export function etcdServers(addrs: TopologyAddresses): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Planted bugs
+
+/** The environment variable through which an emulation learns its planted bugs (fixtures/emulations/common/bugs.ts). */
+export const BUGS_ENV = "K8SM_BUGS";
+
+/** `{ K8SM_BUGS: "a,b" }` for the spec's bugs of `component`, `{}` when it has none. */
+export function bugEnv(spec: TopologySpec, component: Exclude<BugComponent, "nginx">): Record<string, string> {
+  const bugs = bugsOf(component, spec.bugs);
+  return bugs.length ? { [BUGS_ENV]: bugs.join(",") } : {};
+}
+
+/** Sets (or, with no bugs, leaves out) `K8SM_BUGS` in a pod container's env, after what is there. */
+function setBugEnv(c: PodContainer, env: Record<string, string>): void {
+  const value = env[BUGS_ENV];
+  if (value === undefined) return;
+  c.env = [...(c.env ?? []).filter((e) => e.name !== BUGS_ENV), { name: BUGS_ENV, value }];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pods
 
 interface PodContainer {
@@ -212,6 +234,7 @@ export function renderMasterFiles(spec: TopologySpec, addrs: TopologyAddresses, 
       setFlag(c.command, "sleep", formatGoDuration(pm.sleepMs));
       if (pm.variant !== "A") setFlag(c.command, "variant", pm.variant);
       if (pm.etcdApi !== "v2") setFlag(c.command, "etcd-api", pm.etcdApi);
+      setBugEnv(c, bugEnv(spec, "podmaster"));
     }
   });
   const k8smImage = (pod: Pod): void => {
@@ -228,6 +251,7 @@ export function renderMasterFiles(spec: TopologySpec, addrs: TopologyAddresses, 
     for (const [name, value] of Object.entries(flags)) setFlag(c.command, name, substitute(value, vars, `scheduler flag --${name}`));
     const env = Object.entries(spec.scheduler.env);
     if (env.length > 0) c.env = env.map(([name, value]) => ({ name, value: substitute(value, vars, `scheduler env ${name}`) }));
+    setBugEnv(c, bugEnv(spec, "scheduler"));
   });
   const apiserver = render(templates.apiserver, TEMPLATE_FILES.apiserver, k8smImage);
   const controllerManager = render(templates.controllerManager, TEMPLATE_FILES.controllerManager, k8smImage);
@@ -243,17 +267,22 @@ export function renderMasterFiles(spec: TopologySpec, addrs: TopologyAddresses, 
 
 /**
  * The seed's nginx.conf for the real addresses. Each run of `server ${K8S_<n>_IP}:<port>;` lines
- * (the seed lists its two masters) becomes one line per master of the topology.
+ * (the seed lists its two masters) becomes one line per master of the topology. The planted bug
+ * `nginx-no-next-upstream` turns every `proxy_next_upstream` into `off`: deleting the line would
+ * leave nginx's default (`error timeout`), which still reroutes around a dead apiserver.
  */
-export function renderNginxConf(template: string, addrs: TopologyAddresses): string {
+export function renderNginxConf(template: string, addrs: TopologyAddresses, bugs: readonly string[] = []): string {
   const line = /^(\s*)server \$\{K8S_\d+_IP\}:(\$\{\w+\});\s*$/;
+  const nextUpstream = /^(\s*)proxy_next_upstream\s.*;\s*$/;
+  const noNextUpstream = bugsOf("nginx", bugs).includes("nginx-no-next-upstream");
   const out: string[] = [];
   let inRun = false;
   for (const l of template.split("\n")) {
     const m = l.match(line);
+    const nu = noNextUpstream ? l.match(nextUpstream) : null;
     if (!m) {
       inRun = false;
-      out.push(l);
+      out.push(nu ? `${nu[1]}proxy_next_upstream     off;  # planted bug nginx-no-next-upstream` : l);
     } else if (!inRun) {
       inRun = true;
       out.push(...addrs.masters.map((_, i) => `${m[1]}server \${K8S_${i + 1}_IP}:${m[2]};`));

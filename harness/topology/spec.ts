@@ -5,6 +5,7 @@
  * starts, and names the offending field; `applySetOverrides` is the flat `--set key=value` form.
  */
 import { InputError } from "../errors.js";
+import { BUG_NAMES, bugDefinition, isBugName, type BugName } from "./bugs.js";
 import { parseGoDurationMs } from "./go-duration.js";
 
 export type TopologyMode = "cold-standby" | "hot-standby";
@@ -97,6 +98,8 @@ export interface TopologySpec {
   readonly masterOverrides: Readonly<Record<number, MasterOverride>>;
   readonly mesos: MesosSpec;
   readonly images: ImagesSpec;
+  /** Planted bugs switched on (harness/topology/bugs.ts), in catalogue order. @default [] */
+  readonly bugs: readonly BugName[];
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -114,6 +117,7 @@ export const SEED_SPEC: TopologySpec = Object.freeze({
   masterOverrides: {},
   mesos: { allocationIntervalMs: 1_000, failoverTimeoutSecs: undefined },
   images: { podmasterPod: "gcr.io/google_containers/podmaster:1.1", k8smPod: "haih/k8sm:latest" },
+  bugs: [],
 }) as TopologySpec;
 
 /**
@@ -142,7 +146,8 @@ type Rule =
   | { kind: "enum"; values: readonly (string | number)[] }
   | { kind: "string" }
   | { kind: "flags" }
-  | { kind: "overrides" };
+  | { kind: "overrides" }
+  | { kind: "bugs" };
 
 const HOUR_MS = 3_600_000;
 const RULES: Readonly<Record<string, Rule>> = {
@@ -171,6 +176,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   "images.masterNode": { kind: "string" },
   "images.podmasterPod": { kind: "string" },
   "images.k8smPod": { kind: "string" },
+  bugs: { kind: "bugs" },
 };
 /**
  * The seed's shell variables. Scheduler flag values may use them (`--set
@@ -233,6 +239,13 @@ function checkValue(field: string, rule: Rule, value: unknown): void {
         if (o.schedulerFlags !== undefined) checkValue(`${field}.${index}.schedulerFlags`, { kind: "flags" }, o.schedulerFlags);
       }
       return;
+    case "bugs": {
+      if (!Array.isArray(value)) throw invalid(field, "must be an array of planted bug names");
+      const unknown = value.find((v) => typeof v !== "string" || !isBugName(v));
+      if (unknown !== undefined) throw new InputError(`invalid topology spec: \`${field}\` names an unknown bug ${show(unknown)}`, `valid bugs: ${BUG_NAMES.join(", ")}`);
+      if (new Set(value).size !== value.length) throw invalid(field, "names a bug twice");
+      return;
+    }
   }
 }
 
@@ -267,6 +280,7 @@ export function validateTopologySpec(input: unknown, base: TopologySpec = SEED_S
     if (value === undefined && field.startsWith("images.") && !["images.podmasterPod", "images.k8smPod"].includes(field)) continue;
     checkValue(field, rule, value);
   }
+  merged.bugs = BUG_NAMES.filter((b) => (merged.bugs as string[]).includes(b));
   const spec = merged as unknown as TopologySpec;
   for (const index of Object.keys(spec.masterOverrides)) {
     if (Number(index) > spec.masters) {
@@ -335,7 +349,20 @@ const PATTERN_KEYS = ["scheduler.<flag>", "scheduler-env.<VAR>", "master.<i>.sch
 
 /** Every `--set` key with a short description, for help and error messages. */
 export function setKeysHelp(): string[] {
-  return [...Object.entries(SET_KEYS).map(([k, d]) => `${k}=<${d.help}>`), ...PATTERN_KEYS.map((k) => `${k}=<value>`)];
+  return [
+    ...Object.entries(SET_KEYS).map(([k, d]) => `${k}=<${d.help}>`),
+    ...PATTERN_KEYS.map((k) => `${k}=<value>`),
+    ...BUG_NAMES.map((b) => `bug.${b}=<true|false: planted ${bugDefinition(b).component} bug>`),
+  ];
+}
+
+/** `--set bug.<name>=true|false`: switches a planted bug on or off. */
+function setBug(s: MutableSpec, key: string, name: string, raw: string): void {
+  if (!isBugName(name)) throw new InputError(`--set ${key}: unknown bug ${JSON.stringify(name)}`, `valid bugs: ${BUG_NAMES.join(", ")}`);
+  const on = raw.trim().toLowerCase();
+  if (on !== "true" && on !== "false") throw new InputError(`--set ${key}: expected true or false, got ${JSON.stringify(raw)}`);
+  const others = s.bugs.filter((b) => b !== name);
+  s.bugs = on === "true" ? [...others, name] : others;
 }
 
 /**
@@ -358,6 +385,8 @@ export function applySetOverrides(spec: TopologySpec, sets: readonly string[]): 
       const [, index, flag] = m as unknown as [string, string, string];
       const prev = s.masterOverrides[Number(index)];
       s.masterOverrides = { ...s.masterOverrides, [index]: { schedulerFlags: { ...prev?.schedulerFlags, [flag]: value } } };
+    } else if ((m = key.match(/^bug\.(.*)$/))) {
+      setBug(s, key, m[1]!, value);
     } else if ((m = key.match(/^image\.(.+)$/))) {
       if (!(`images.${m[1]}` in RULES)) throw new InputError(`--set ${key}: unknown image`, `valid: ${PATTERN_KEYS[3]}`);
       s.images = { ...s.images, [m[1]!]: value };
