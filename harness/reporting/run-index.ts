@@ -87,7 +87,7 @@ function entryOf(scenario: string, runId: string, text: string): RunEntry {
 }
 
 const PAGE_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td.l,th.l{text-align:left}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}td.l,th.l{text-align:left}
 .v-pass{color:#18794e}.v-fail{color:#c62828}.v-unknown{color:#8a6d00}code{font-family:ui-monospace,monospace}`;
 
 function page(title: string, body: string[]): string {
