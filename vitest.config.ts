@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Two tiers (issue 2): `unit` never touches Docker and runs files in parallel;
+// Two tiers: `unit` never touches Docker and runs files in parallel;
 // `docker` needs an engine and the images from `npm run setup`, runs one file at a time, no retries.
 export default defineConfig({
   test: {

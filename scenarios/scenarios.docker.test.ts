@@ -27,7 +27,7 @@ import {
 } from "../harness/index.js";
 import { scenarios } from "./index.js";
 
-/** |probe − ground truth| allowed per phase (issue 5). */
+/** |probe − ground truth| allowed per phase. */
 const TOLERANCE_MS = 250;
 const SEED = "1";
 
@@ -79,7 +79,7 @@ const CASES: Case[] = [
   },
   {
     // Hot standby: the standby --ha scheduler wins the election key after it expires and re-registers
-    // the same framework (issue 4, test c). No podmaster elects the scheduler, so there is no
+    // the same framework . No podmaster elects the scheduler, so there is no
     // podmaster phase; the lease is the --ha election key.
     scenario: "hot-standby-kill-leader",
     present: ["leaseExpiredMs", "newLeaderElectedMs", "frameworkReregisteredMs", "firstPodRunningMs"],

@@ -1,4 +1,4 @@
-/** The bench of issue 6 (`npm run bench`): what scenarios/bench.ts needs. */
+/** The bench (`npm run bench`): what scenarios/bench.ts needs. */
 export { benchCli } from "../cli/bench.js";
 export { runBench, type BenchInput } from "./run-bench.js";
 export { parseBenchArgs, BENCH_USAGE, type BenchOptions } from "./options.js";

@@ -1,4 +1,4 @@
-/** bench.json's shape, the goals of issue 6, and the console rendering (pure). */
+/** bench.json's shape, the bench's goals, and the console rendering (pure). */
 import Table from "cli-table3";
 import type { SummaryStats } from "../reporting/result.js";
 import { VALIDATED_MEASURES, type Comparison, type ErrorStats, type ValidatedMeasure } from "../ground-truth/index.js";

@@ -1,5 +1,5 @@
 /**
- * The bench (issue 6): the harness measured on itself, on `kill-leader` with the fast profile.
+ * The bench: the harness measured on itself, on `kill-leader` with the fast profile.
  *
  *   1. `upSamples − 1` standalone launches of the default cold-standby topology, each timed
  *      (launch → healthy, per health step) and removed (timed too);

@@ -16,7 +16,7 @@
  * - evaluateMs: `evaluate` → `done`: measures and checks.
  *
  * The parts add up to `wallMs`. `overheadMs` = `wallMs` − `timeToNewSchedulerMs` − `offsetMs`:
- * the harness's own time per trial (issue 9's goal: p50 under 2 s, fast profile).
+ * the harness's own time per trial (the goal: p50 under 2 s, fast profile).
  */
 import { mean } from "simple-statistics";
 import { ofKind } from "../history/history.js";

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--trials N] [--up-samples N] [--out DIR]`: the harness's own figures (issue 6).
+ * `npm run bench -- [--trials N] [--up-samples N] [--out DIR]`: the harness's own figures.
  * Prints the figures beside their goals and writes `<out>/<run-id>/bench.json` (default
  * reports/bench/), with the kill-leader run's reports beside it. The scenario is passed in by the
  * entry point (scenarios/bench.ts): harness/ never imports scenarios/.

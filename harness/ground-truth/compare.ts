@@ -1,6 +1,6 @@
 /**
  * Probe vs ground truth: per trial, each validated measure as the probes measured it beside the
- * emulations' own event time; over trials, `probeErrorMs` (issue 6): p50/p95/max of the absolute
+ * emulations' own event time; over trials, `probeErrorMs`: p50/p95/max of the absolute
  * error per measure.
  */
 import { quantileSorted } from "simple-statistics";

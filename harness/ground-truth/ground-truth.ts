@@ -21,9 +21,9 @@ export type ValidatedMeasure = (typeof VALIDATED_MEASURES)[number];
 
 /**
  * For each measure: which event is its truth, and why the probe's value may legitimately come later.
- * The probes poll every PROBE_INTERVAL_MS (harness/runner/plan.ts: 50 ms; issue 5 allows up to
- * 100 ms), and each poll is an HTTP round trip, so a probe's value is the truth plus up to one
- * interval plus the request's latency, unless noted.
+ * The probes poll every PROBE_INTERVAL_MS (harness/runner/plan.ts: 50 ms; the model's probe term
+ * allows up to 100 ms), and each poll is an HTTP round trip, so a probe's value is the truth plus
+ * up to one interval plus the request's latency, unless noted.
  */
 export const TRUTH_DEFINITIONS: Readonly<Record<ValidatedMeasure, { truth: string; probeLag: string }>> = {
   timeToNewSchedulerMs: {

@@ -31,7 +31,7 @@ export interface ProbeTargets {
   /** The k8sm master nodes: name, IP and container name (for logs). */
   masters: readonly { name: string; ip: string; container: string }[];
   frameworkName: string;
-  /** Poll interval of polled interfaces, ms (issue 5: at most 100). */
+  /** Poll interval of polled interfaces, ms (at most 100: the model's probe term allows no more). */
   intervalMs: number;
 }
 

@@ -2,7 +2,7 @@
  * Where a run executes. `executeRun` asks its engine for a cluster, the probes that watch it and
  * the workload it writes; it never touches Docker itself. `dockerEngine()` (harness/runner/
  * docker-engine.ts) is the local or `DOCKER_HOST` engine; the runner's unit tests pass a fake one;
- * more engines (remote hosts, issue 13) implement the same interface.
+ * more engines (remote hosts) implement the same interface.
  */
 import type { EntryPayload } from "../history/types.js";
 import type { Probe } from "../probes/probe.js";

@@ -1,5 +1,5 @@
 /**
- * What the robustness tests (issue 6) need to drive the real CLIs as a user would: spawn
+ * What the robustness tests need to drive the real CLIs as a user would: spawn
  * `node --import tsx <entry>` as the npm scripts do, in its own process group (a terminal's Ctrl-C
  * goes to the whole foreground group), follow its stderr for a progress line, signal it, await its
  * exit; and look at what a run left in the engine, by its `k8sm-chaos.run-id` label only, so tests

@@ -1,5 +1,5 @@
 /**
- * Planted bugs (issue 10): switchable defects of the emulations, each a real failure mode of k8sm
+ * Planted bugs: switchable defects of the emulations, each a real failure mode of k8sm
  * HA or a trap the seed warns about, turned on with `--set bug.<name>=true` (spec.ts) and rendered
  * into the containers of their component as `K8SM_BUGS=a,b` (nginx: a change of its nginx.conf;
  * render.ts). An oracle is only trusted once each of its checks has been seen to fail: this is the
@@ -30,7 +30,7 @@ interface BugEntry {
   readonly component: BugComponent;
   /** What the defective component does, in one line. */
   readonly description: string;
-  /** The real failure it models (k8sm-ha-behaviour.md section, the seed's ha.md). */
+  /** The real failure it models (docs/k8sm-ha-behaviour.md section, the seed's ha.md). */
   readonly models: string;
   readonly targets: readonly BugTarget[];
 }

@@ -1,6 +1,6 @@
 /**
  * `TopologySpec`: the seed's topology (contrib/mesos/docs/ha.md) as data. Every tunable of the seed
- * is a field with the real component's default (k8sm-ha-behaviour.md §1.2, §2.1, §3.1, §4.2), the
+ * is a field with the real component's default (docs/k8sm-ha-behaviour.md §1.2, §2.1, §3.1, §4.2), the
  * unit in its name. `validateTopologySpec` checks a user's (partial) spec once, before anything
  * starts, and names the offending field; `applySetOverrides` is the flat `--set key=value` form.
  */
