@@ -15,3 +15,7 @@ export { getDocker, LABELS } from "./docker/index.js";
 export type { RunResult } from "./reporting/result.js";
 export { validateRunReport } from "./reporting/schema.js";
 export { applySetOverrides, profileSpec, validateTopologySpec, SEED_SPEC, FAST_SPEC, type TopologySpec, type Profile } from "./topology/spec.js";
+export { BUGS, BUG_NAMES, type BugDefinition, type BugName } from "./topology/bugs.js";
+export { executeRun, type ExecuteOptions, type RunOutcome } from "./runner/execute-run.js";
+export { dockerEngine } from "./runner/docker-engine.js";
+export { resolvePlan, type RunPlan } from "./runner/plan.js";
