@@ -2,31 +2,42 @@ import { describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../history/types.js";
 import { computeMeasures } from "../measures/measures.js";
 import {
+  apiserverKilled,
   cleanColdFailover,
   dualSchedulerPartition,
   emptyProbesTrial,
   FAULT_T,
   incompatibleDeclinesFailover,
+  killSchedulerMissedDisconnect,
   lostPodFailover,
+  noFailoverTrial,
+  pausedLeaderFenced,
   tooFastFailover,
+  usr1ChildSurvives,
+  usr1Clean,
   type SampleTrial,
 } from "../testing/sample-histories.js";
-import { coldNodeDeathWindow, partitionEtcdWindow, podRecoveryBoundMs } from "../timing-oracle/windows.js";
+import { coldNodeDeathWindow, electionDelayBoundMs, overlapBounds, partitionEtcdWindow, podRecoveryBoundMs, SEED_NGINX } from "../timing-oracle/windows.js";
 import {
+  checkApiReroute,
   checkBaseline,
+  checkElectionDelay,
   checkIncompatibleDeclines,
+  checkNoFailover,
   checkNoPodLost,
   checkRecoveryWithin,
   checkSingleScheduler,
   checkTiming,
   combineVerdicts,
   evaluateTrial,
+  runCheck,
   type CheckSpec,
 } from "./checks.js";
 
 const model = coldNodeDeathWindow();
 const SPECS: CheckSpec[] = [
   { check: "timing-oracle" },
+  { check: "election-delay", boundMs: electionDelayBoundMs("cold-standby") },
   { check: "single-active-scheduler" },
   { check: "no-pod-lost" },
   { check: "recovery-within-bound", boundMs: podRecoveryBoundMs(model) },
@@ -45,6 +56,7 @@ describe("checks", () => {
       by: {
         "healthy-baseline": "pass",
         "timing-oracle": "pass",
+        "election-delay": "pass",
         "single-active-scheduler": "pass",
         "no-pod-lost": "pass",
         "recovery-within-bound": "pass",
@@ -70,11 +82,71 @@ describe("checks", () => {
     expect(checkTiming(measures(emptyProbesTrial())).verdict).toBe("unknown");
   });
 
-  it("fail on a dual-scheduler overlap beyond the bound, pass within the predicted partition bound", () => {
+  it("single scheduler: a fencing fails where none is expected; within the partition bound it passes; 5 s of overlap fails", () => {
     const m = measures(dualSchedulerPartition());
-    expect(checkSingleScheduler(m)).toMatchObject({ verdict: "fail", details: { dualSchedulerMs: 2_500 } });
-    const bound = partitionEtcdWindow("cold-standby", 40_000).overlap.maxMs;
-    expect(checkSingleScheduler(m, { maxOverlapMs: bound }).verdict).toBe("pass");
+    expect(checkSingleScheduler(m, { maxFencings: 0 })).toMatchObject({ verdict: "fail", details: { fencedSchedulers: 1 } });
+    const bounds = overlapBounds(partitionEtcdWindow("cold-standby", 40_000));
+    expect(checkSingleScheduler(m, bounds).verdict).toBe("pass");
+    expect(checkSingleScheduler(m, { ...bounds, perFencingMs: 400 }).verdict).toBe("fail");
+    // The fenced scheduler goes on for 5 s (Mesos did not fence it): fails the seed's and the fast profile's bounds.
+    const unfenced = dualSchedulerPartition().entries.map((e) => (e.kind === "scheduler-health" && e.t === 32_500 ? { ...e, t: 37_000 } : e)).sort((a, b) => a.t - b.t);
+    const mu = computeMeasures(unfenced, { model });
+    expect(mu.dualSchedulerMs).toBe(5_000);
+    for (const w of [partitionEtcdWindow("cold-standby", 90_000), partitionEtcdWindow("cold-standby", 18_000, { cold: { ttlSecs: 6, sleepSecs: 1, fileCheckSecs: 1, syncSecs: 1 } })]) {
+      expect(checkSingleScheduler(mu, overlapBounds(w)).message).toMatch(/acted at once for 5.00 s/);
+    }
+  });
+
+  it("single scheduler counts processes: a USR1 child surviving next to the kubelet's restart fails; a clean restart passes", () => {
+    const none = { maxFencings: 0, perFencingMs: 0 };
+    expect(checkSingleScheduler(measures(usr1ChildSurvives()), none)).toMatchObject({ verdict: "fail", message: expect.stringMatching(/fenced 1 connected/) });
+    expect(checkSingleScheduler(measures(usr1Clean()), none).verdict).toBe("pass");
+    expect(checkSingleScheduler(measures(killSchedulerMissedDisconnect()), none).verdict).toBe("pass");
+  });
+
+  it("single scheduler after a pause: the old leader must be gone by heal + settle, only the key holder runs a scheduler", () => {
+    const tr = pausedLeaderFenced();
+    const opts = { maxFencings: 1, perFencingMs: 1_200, settleAfterHealMs: 10_000 };
+    expect(checkSingleScheduler(measures(tr), opts, tr.entries)).toMatchObject({ verdict: "pass", details: { settle: { verdict: "pass" } } });
+    // Its podmaster kept the manifest: the kubelet runs it again at 40000, long after heal (25000) + 10 s.
+    const kept = [...tr.entries, { t: 40_000, kind: "scheduler-health" as const, node: "master-1", up: true }].sort((a, b) => a.t - b.t);
+    expect(checkSingleScheduler(computeMeasures(kept, { model }), { ...opts, perFencingMs: 100_000 }, kept)).toMatchObject({ verdict: "fail", message: expect.stringMatching(/still ran on master-1/) });
+    // Observation that ends before the old leader had to be gone cannot tell.
+    const short = tr.entries.filter((e) => e.t < 30_000);
+    expect(checkSingleScheduler(computeMeasures(short, { model }), opts, short).verdict).toBe("unknown");
+  });
+
+  it("no failover: passes when pid and key holder stay, fails on a new pid, a disconnect, or a lease lapse", () => {
+    const ok = noFailoverTrial();
+    expect(checkNoFailover(measures(ok), ok.entries)).toMatchObject({ verdict: "pass" });
+    const lapse = noFailoverTrial(true);
+    expect(checkNoFailover(measures(lapse), lapse.entries)).toMatchObject({ verdict: "fail", message: expect.stringMatching(/leader key lost its holder at \+7000 ms/) });
+    const failover = cleanColdFailover();
+    const c = checkNoFailover(measures(failover), failover.entries);
+    expect(c.verdict).toBe("fail");
+    expect(c.message).toMatch(/registered at \+40000 ms/);
+    expect(c.message).toMatch(/inactive/);
+    expect(checkNoFailover(measures(ok), ok.entries, { unjudgeable: "timers" })).toMatchObject({ verdict: "unknown", message: "timers" });
+    expect(checkNoFailover(measures(emptyProbesTrial()), emptyProbesTrial().entries).verdict).toBe("unknown");
+    expect(runCheck({ check: "no-failover" }, measures(lapse), lapse.entries).verdict).toBe("fail");
+  });
+
+  it("election delay: the expired key taken within the standby's poll passes, later fails", () => {
+    const m = measures(cleanColdFailover()); // expired +23000, elected +26000
+    expect(checkElectionDelay(m, { boundMs: 5_600 })).toMatchObject({ verdict: "pass", details: { delayMs: 3_000 } });
+    expect(checkElectionDelay(m, { boundMs: 2_000 }).verdict).toBe("fail");
+    const noNewHolder = cleanColdFailover().entries.filter((e) => !(e.kind === "etcd-key" && e.value === "10.0.0.12"));
+    expect(checkElectionDelay(computeMeasures(noNewHolder), { boundMs: 5_600 }).verdict).toBe("fail");
+  });
+
+  it("api reroute: no request sent after the kill took effect may fail; in-flight ones may; unknown without proxy_next_upstream error", () => {
+    const nginx = { nextUpstream: SEED_NGINX.nextUpstream, connectTimeoutMs: SEED_NGINX.connectTimeoutMs };
+    const good = apiserverKilled(true);
+    expect(checkApiReroute(good.entries, FAULT_T, nginx)).toMatchObject({ verdict: "pass", details: { failed: 0 } });
+    const bad = apiserverKilled(false);
+    expect(checkApiReroute(bad.entries, FAULT_T, nginx)).toMatchObject({ verdict: "fail", details: { failed: 2, apiOutageMs: 200 } });
+    expect(checkApiReroute(bad.entries, FAULT_T, { ...nginx, nextUpstream: [] }).verdict).toBe("unknown");
+    expect(checkApiReroute(emptyProbesTrial().entries, FAULT_T, nginx).verdict).toBe("unknown");
   });
 
   it("fail on a lost pod, naming it", () => {

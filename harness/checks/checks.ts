@@ -1,6 +1,6 @@
 import { ofKind } from "../history/history.js";
 import { isHaLeaderKey, WATCHED_KEYS, type HistoryEntry } from "../history/types.js";
-import { computeMeasures, type MeasureOptions, type Measures, type MissingCode } from "../measures/measures.js";
+import { apiFailuresAfter, computeMeasures, faultTookEffectT, type MeasureOptions, type Measures, type MissingCode } from "../measures/measures.js";
 
 /**
  * Pure checks over a trial's measures (and history). `fail` = the system under test misbehaved;
@@ -15,12 +15,32 @@ export interface CheckResult {
   details: Record<string, unknown>;
 }
 
-/** The checks a scenario asks for, as plain data. */
+/** The checks a scenario asks for, as plain data (docs/ORACLE.md says what each asserts and why). */
 export type CheckSpec =
-  | { check: "timing-oracle" }
-  | { check: "single-active-scheduler"; /** Allowed overlap, e.g. `partitionEtcdWindow(...).overlap.maxMs`. Default 0. */ maxOverlapMs?: number }
+  | { check: "timing-oracle"; /** How this trial's window differs from the run's (e.g. crash-loop backoff), for the details. */ note?: string }
+  | {
+      check: "single-active-scheduler";
+      /** Connected schedulers Mesos may fence after the fault (`fencedSchedulers`). @default 0 */
+      maxFencings?: number;
+      /** Overlap allowed per fencing, ms: `dualSchedulerMs` ≤ min(fencings, maxFencings) × this. @default 0 */
+      perFencingMs?: number;
+      /**
+       * Cold standby, faults with a duration: ms after the fault's heal by which only the leader
+       * key holder's node may run a scheduler (the old leader's podmaster removed its manifest).
+       */
+      settleAfterHealMs?: number;
+    }
+  | { check: "no-failover"; /** Set when the topology's timers make a failover possible on a correct system: the check is `unknown` with this reason. */ unjudgeable?: string }
+  | { check: "election-delay"; /** Leader key expiry → new holder, ms (`electionDelayBoundMs`). */ boundMs: number }
   | { check: "no-pod-lost" }
   | { check: "recovery-within-bound"; /** e.g. `podRecoveryBoundMs(window)` */ boundMs: number }
+  | {
+      check: "api-reroute";
+      /** nginx's `proxy_next_upstream` conditions (`SEED_NGINX`): with `error`, a dead apiserver's refused connection is retried on the next one. */
+      nextUpstream: readonly string[];
+      /** `proxy_connect_timeout`, ms: a request's added latency when nginx's connect to the dead apiserver hangs instead of being refused. */
+      connectTimeoutMs: number;
+    }
   | { check: "incompatible-offer-declines"; /** true only where the scenario must provoke them */ expected: boolean };
 
 function result(name: string, verdict: Verdict, message: string, details: Record<string, unknown> = {}): CheckResult {
@@ -37,12 +57,12 @@ function whenMissing(name: string, m: Measures, measure: string, requiredEvent: 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** The sample lies inside the §6 window; too fast fails too (the lease may not be honoured). */
-export function checkTiming(m: Measures): CheckResult {
+export function checkTiming(m: Measures, opts: { note?: string } = {}): CheckResult {
   const name = "timing-oracle";
   if (!m.model) return result(name, "unknown", "no model window for this scenario");
   if (m.timeToNewSchedulerMs === null) return whenMissing(name, m, "timeToNewSchedulerMs", true);
   const v = m.timeToNewSchedulerMs;
-  const details = { sampleMs: v, minMs: m.model.minMs, expectedMs: m.model.expectedMs, maxMs: m.model.maxMs };
+  const details = { sampleMs: v, minMs: m.model.minMs, expectedMs: m.model.expectedMs, maxMs: m.model.maxMs, ...(opts.note ? { note: opts.note } : {}) };
   if (v < m.model.minMs) {
     return result(name, "fail", `too fast: new scheduler after ${fmt(v)} < model minimum ${fmt(m.model.minMs)} (is the lease honoured?)`, details);
   }
@@ -50,16 +70,144 @@ export function checkTiming(m: Measures): CheckResult {
   return result(name, "pass", `new scheduler after ${fmt(v)}, inside [${fmt(m.model.minMs)}, ${fmt(m.model.maxMs)}]`, details);
 }
 
-/** At most `maxOverlapMs` of two schedulers acting at once (0 unless the reference predicts overlap). */
-export function checkSingleScheduler(m: Measures, opts: { maxOverlapMs?: number } = {}): CheckResult {
+/**
+ * One scheduler at a time, counted in processes (`schedulerProcesses` in harness/measures): Mesos
+ * fences at most `maxFencings` connected schedulers after the fault (0 unless the scenario's model
+ * predicts a takeover from a live leader), each may be seen acting for `perFencingMs` after its
+ * fencing, and (cold standby, faults with a duration) `settleAfterHealMs` after the heal only the
+ * leader key holder's node runs a scheduler. `entries` are needed for that last part only.
+ */
+export function checkSingleScheduler(
+  m: Measures,
+  opts: { maxFencings?: number; perFencingMs?: number; settleAfterHealMs?: number } = {},
+  entries: readonly HistoryEntry[] = [],
+): CheckResult {
   const name = "single-active-scheduler";
-  const bound = opts.maxOverlapMs ?? 0;
-  if (m.dualSchedulerMs === null) return whenMissing(name, m, "dualSchedulerMs", false);
-  const details = { dualSchedulerMs: m.dualSchedulerMs, maxOverlapMs: bound };
-  if (m.dualSchedulerMs > bound) {
-    return result(name, "fail", `two schedulers acted at once for ${fmt(m.dualSchedulerMs)} (allowed ${fmt(bound)})`, details);
+  const maxFencings = opts.maxFencings ?? 0;
+  const perFencing = opts.perFencingMs ?? 0;
+  if (m.dualSchedulerMs === null || m.fencedSchedulers === null) return whenMissing(name, m, "dualSchedulerMs", false);
+  const fencings = m.fencedSchedulers;
+  const bound = Math.min(fencings, maxFencings) * perFencing;
+  const details: Record<string, unknown> = { dualSchedulerMs: m.dualSchedulerMs, fencedSchedulers: fencings, maxFencings, perFencingMs: perFencing, maxOverlapMs: bound };
+  if (fencings > maxFencings) {
+    return result(
+      name,
+      "fail",
+      `Mesos fenced ${fencings} connected scheduler process(es) after the fault (allowed ${maxFencings}): ${fencings > 1 ? "schedulers kept taking the framework from each other" : "two scheduler processes were registered at once"}`,
+      details,
+    );
   }
-  return result(name, "pass", m.dualSchedulerMs ? `overlap ${fmt(m.dualSchedulerMs)} within the allowed ${fmt(bound)}` : "never two acting schedulers", details);
+  if (m.dualSchedulerMs > bound) {
+    return result(name, "fail", `two scheduler processes acted at once for ${fmt(m.dualSchedulerMs)} (allowed ${fmt(bound)}: ${fencings} fencing(s) × ${fmt(perFencing)})`, details);
+  }
+  if (opts.settleAfterHealMs !== undefined) {
+    const settled = staleSchedulers(entries, opts.settleAfterHealMs);
+    details.settle = settled;
+    if (settled.verdict !== "pass") return result(name, settled.verdict, settled.message, details);
+  }
+  const what = m.dualSchedulerMs ? `overlap ${fmt(m.dualSchedulerMs)} within the allowed ${fmt(bound)} (${fencings} fencing(s))` : fencings ? `${fencings} fencing(s), no overlap seen` : "never two acting schedulers";
+  return result(name, "pass", what, details);
+}
+
+/**
+ * After the heal (+ `settleMs`), a scheduler answers /healthz only on the node of the leader key's
+ * holder: the old leader's podmaster, seeing another holder, deleted its manifest and the kubelet
+ * removed the pod (§1.3 step 3, §2.2). Unknown when the history ends before that moment.
+ */
+function staleSchedulers(entries: readonly HistoryEntry[], settleMs: number): { verdict: Verdict; message: string; fromT?: number; stale?: string[] } {
+  const heal = ofKind(entries, "fault").find((f) => f.action === "heal");
+  if (!heal) return { verdict: "unknown", message: "the fault was never healed: cannot tell whether the old leader stood down" };
+  const fromT = heal.t + settleMs;
+  const endT = entries.at(-1)?.t ?? 0;
+  if (endT <= fromT) return { verdict: "unknown", message: `observation ended ${fmt(fromT - endT)} before the old leader had to be gone (heal + ${fmt(settleMs)})`, fromT };
+  const holderAt = (t: number) => ofKind(entries, "etcd-key").filter((k) => k.key === WATCHED_KEYS.scheduler && k.t <= t).at(-1)?.node;
+  const up = new Map<string, boolean>();
+  const stale = new Set<string>();
+  for (const e of entries) {
+    if (e.kind !== "scheduler-health") continue;
+    up.set(e.node, e.up);
+    if (e.t >= fromT && e.up && e.node !== holderAt(e.t)) stale.add(e.node);
+  }
+  for (const [node, isUp] of up) if (isUp && node !== holderAt(fromT) && ofKind(entries, "scheduler-health").filter((h) => h.node === node && h.t < fromT).length) stale.add(node);
+  if (stale.size) {
+    return { verdict: "fail", message: `a scheduler still ran on ${[...stale].join(", ")} ${fmt(settleMs)} after the heal, which does not hold the leader key: its manifest was not removed`, fromT, stale: [...stale] };
+  }
+  return { verdict: "pass", message: "only the key holder's node runs a scheduler after the heal", fromT, stale: [] };
+}
+
+/**
+ * A fault that must not cause a failover did not: after it, the framework keeps its pid, stays
+ * connected (active) and keeps its id, and the leader key keeps its holder without lapsing.
+ */
+export function checkNoFailover(m: Measures, entries: readonly HistoryEntry[], opts: { unjudgeable?: string } = {}): CheckResult {
+  const name = "no-failover";
+  if (opts.unjudgeable) return result(name, "unknown", opts.unjudgeable);
+  if (m.faultT === null) return result(name, "unknown", "no fault was injected in this trial");
+  const faultT = m.faultT;
+  const fws = ofKind(entries, "framework");
+  const pre = fws.filter((f) => f.t < faultT && f.active).at(-1);
+  if (!pre) return result(name, "unknown", "no active framework was observed in Mesos before the fault");
+  const problems: string[] = [];
+  const after = fws.filter((f) => f.t >= faultT);
+  const otherPid = after.find((f) => f.pid !== pre.pid);
+  if (otherPid) problems.push(`scheduler ${otherPid.pid}${otherPid.node ? ` on ${otherPid.node}` : ""} registered at +${Math.round(otherPid.t - faultT)} ms (was ${pre.pid})`);
+  const inactive = after.find((f) => !f.active);
+  if (inactive) problems.push(`the framework was inactive (scheduler disconnected) at +${Math.round(inactive.t - faultT)} ms`);
+  if (m.frameworkIdChanged) problems.push("the scheduler registered a new framework id");
+  const leaseMissing = m.missing["phases.leaseExpiredMs"];
+  if (m.phases.leaseExpiredMs !== null) {
+    const elected = m.phases.newLeaderElectedMs;
+    problems.push(`the leader key lost its holder at +${Math.round(m.phases.leaseExpiredMs)} ms${elected !== null ? `, a new holder at +${Math.round(elected)} ms` : ""}`);
+  }
+  const details = { prePid: pre.pid, leaseExpiredMs: m.phases.leaseExpiredMs, newLeaderElectedMs: m.phases.newLeaderElectedMs };
+  if (problems.length) return result(name, "fail", `failover or lease lapse after a fault that must not cause one: ${problems.join("; ")}`, details);
+  if (leaseMissing?.code === "no-data") return result(name, "unknown", `framework pid ${pre.pid} kept; leader key: ${leaseMissing.reason}`, details);
+  return result(name, "pass", `framework pid ${pre.pid} kept and active, leader key kept its holder`, details);
+}
+
+/** The standby took the expired leader key within its poll period (`electionDelayBoundMs`). */
+export function checkElectionDelay(m: Measures, opts: { boundMs: number }): CheckResult {
+  const name = "election-delay";
+  if (m.phases.leaseExpiredMs === null) return whenMissing(name, m, "phases.leaseExpiredMs", false);
+  if (m.phases.newLeaderElectedMs === null) return whenMissing(name, m, "phases.newLeaderElectedMs", true);
+  const delay = m.phases.newLeaderElectedMs - m.phases.leaseExpiredMs;
+  const details = { delayMs: delay, boundMs: opts.boundMs, leaseExpiredMs: m.phases.leaseExpiredMs, newLeaderElectedMs: m.phases.newLeaderElectedMs };
+  if (delay > opts.boundMs) return result(name, "fail", `the standby took the expired key after ${fmt(delay)} > ${fmt(opts.boundMs)} (its poll period plus round trips)`, details);
+  return result(name, "pass", `the standby took the expired key after ${fmt(delay)} (bound ${fmt(opts.boundMs)})`, details);
+}
+
+/**
+ * nginx hides a dead apiserver: with `error` in `proxy_next_upstream`, a request whose connection
+ * to it is refused goes to the next one, so no request sent after the fault took effect fails.
+ * Requests in flight at that moment may (nginx cannot retry an answer it has begun to stream,
+ * `proxy_buffering off`). Without `error` nothing is promised: unknown.
+ */
+export function checkApiReroute(entries: readonly HistoryEntry[], faultT: number | null, opts: { nextUpstream: readonly string[]; connectTimeoutMs: number }): CheckResult {
+  const name = "api-reroute";
+  if (!opts.nextUpstream.includes("error")) return result(name, "unknown", `proxy_next_upstream ${opts.nextUpstream.join(" ") || "off"} does not retry a refused connection: nothing to judge`);
+  const effectT = faultTookEffectT(entries, faultT);
+  if (effectT === null) return result(name, "unknown", "no fault was injected in this trial");
+  const api = apiFailuresAfter(entries, effectT);
+  const details = {
+    sentAfterT: effectT,
+    requests: api.total,
+    failed: api.failed.length,
+    apiOutageMs: api.longestRunMs,
+    firstFailures: api.failed.slice(0, 5).map((r) => ({ t: r.t, status: r.status, error: r.error?.slice(0, 120) })),
+    proxyNextUpstream: opts.nextUpstream.join(" "),
+    proxyConnectTimeoutMs: opts.connectTimeoutMs,
+  };
+  if (!api.total) return result(name, "unknown", "no apiserver request was sent through nginx after the fault took effect", details);
+  if (api.failed.length) {
+    const f = api.failed[0]!;
+    return result(
+      name,
+      "fail",
+      `${api.failed.length} of ${api.total} apiserver request(s) through nginx sent after the fault failed (first at +${Math.round(f.t - (faultT ?? 0))} ms: ${f.status ?? f.error ?? "error"}); longest run ${fmt(api.longestRunMs)}: nginx did not reroute`,
+      details,
+    );
+  }
+  return result(name, "pass", `all ${api.total} apiserver request(s) through nginx sent after the fault succeeded`, details);
 }
 
 export function checkNoPodLost(m: Measures): CheckResult {
@@ -94,12 +242,18 @@ export function checkIncompatibleDeclines(m: Measures, opts: { expected: boolean
     : result(name, "fail", `${n} incompatible offer(s) declined (${src})`, details);
 }
 
-export function runCheck(spec: CheckSpec, m: Measures): CheckResult {
+export function runCheck(spec: CheckSpec, m: Measures, entries: readonly HistoryEntry[] = []): CheckResult {
   switch (spec.check) {
     case "timing-oracle":
-      return checkTiming(m);
+      return checkTiming(m, spec);
     case "single-active-scheduler":
-      return checkSingleScheduler(m, spec);
+      return checkSingleScheduler(m, spec, entries);
+    case "no-failover":
+      return checkNoFailover(m, entries, spec);
+    case "election-delay":
+      return checkElectionDelay(m, spec);
+    case "api-reroute":
+      return checkApiReroute(entries, m.faultT, spec);
     case "no-pod-lost":
       return checkNoPodLost(m);
     case "recovery-within-bound":
@@ -165,6 +319,6 @@ export function evaluateTrial(
 ): TrialEvaluation {
   const measures = computeMeasures(trial.entries, { ...opts, originEpochMs: trial.originEpochMs });
   const baseline = checkBaseline(trial.entries, measures.faultT);
-  const checks = specs.map((s) => runCheck(s, measures));
+  const checks = specs.map((s) => runCheck(s, measures, trial.entries));
   return { measures, checks: [baseline, ...checks], verdict: trialVerdict(baseline, checks) };
 }

@@ -1,16 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../history/types.js";
 import { coldNodeDeathWindow } from "../timing-oracle/windows.js";
-import { computeMeasures, dualSchedulerMs, measureValue, MEASURE_NAMES } from "./measures.js";
+import { apiFailuresAfter, computeMeasures, dualSchedulerMs, measureValue, MEASURE_NAMES, schedulerProcesses } from "./measures.js";
 import {
+  apiserverKilled,
   cleanColdFailover,
   dualSchedulerPartition,
   emptyProbesTrial,
   FAULT_T,
   incompatibleDeclinesFailover,
+  killSchedulerMissedDisconnect,
   lostPodFailover,
   ORIGIN,
+  pausedLeaderFenced,
   tooFastFailover,
+  usr1ChildSurvives,
+  usr1Clean,
 } from "../testing/sample-histories.js";
 
 const measure = (tr: { originEpochMs: number; entries: HistoryEntry[] }, extra = {}) =>
@@ -29,10 +34,13 @@ describe("computeMeasures", () => {
       firstPodRunningMs: 44_000,
     });
     expect(m.dualSchedulerMs).toBe(0);
+    expect(m.fencedSchedulers).toBe(0);
     expect(m.podsLost).toBe(0);
     expect(m.podRecoveryMs).toBe(44_000);
     expect(m.apiRequests).toEqual({ total: 3, failed: 1, fromT: 1_000, toT: 45_000, until: "recovery" });
     expect(m.apiErrorRate).toBeCloseTo(1 / 3);
+    // Sent 1138 (failed) → next success sent 4996; the failure sent 49996 is the last: 4 ms.
+    expect(m.apiOutageMs).toBe(4_996 - 1_138);
     expect(m.incompatibleOfferDeclines).toBe(0);
     expect(m.frameworkIdChanged).toBe(false);
     expect(m.model).toMatchObject({ inside: true, minMs: coldNodeDeathWindow().minMs });
@@ -53,19 +61,42 @@ describe("computeMeasures", () => {
     expect(m.model?.inside).toBe(false);
   });
 
-  it("measures the overlap of two acting schedulers during an etcd partition", () => {
+  it("measures the overlap of two acting schedulers during an etcd partition: the fenced one acts until it goes down", () => {
     const m = measure(dualSchedulerPartition());
-    expect(m.dualSchedulerMs).toBe(2_500);
+    // master-2's registration at 32000 fences master-1's live scheduler, gone at 32500. Its
+    // bootstrap (30000 →) is not acting: it had not registered.
+    expect(m.dualSchedulerMs).toBe(500);
+    expect(m.fencedSchedulers).toBe(1);
     expect(m.timeToNewSchedulerMs).toBe(31_000);
+    expect(m.notes.join()).toMatch(/fenced schedulers: scheduler\(1\)@10.0.0.11:40001 on master-1 by scheduler\(1\)@10.0.0.12:40002/);
   });
 
-  it("counts a deposed scheduler that comes back (paused node unpaused) as acting until it goes down", () => {
-    const tr = cleanColdFailover();
-    const extra: HistoryEntry[] = [
-      { t: 50_000, kind: "scheduler-health", node: "master-1", up: true },
-      { t: 50_400, kind: "scheduler-health", node: "master-1", up: false },
-    ];
-    expect(dualSchedulerMs([...tr.entries, ...extra].sort((a, b) => a.t - b.t))).toBe(400);
+  it("counts a scheduler fenced while frozen from when its node answers again (paused node unpaused) until it goes down", () => {
+    const p = schedulerProcesses(pausedLeaderFenced().entries, FAULT_T);
+    expect(p).toMatchObject({ dualMs: 300, fencings: [{ t: 25_100, node: "master-1", pid: "scheduler(1)@10.0.0.11:40001" }] });
+    // Frozen for good (never answers again, e.g. a killed node Mesos missed): no fencing, no overlap.
+    const never = pausedLeaderFenced().entries.filter((e) => !(e.kind === "scheduler-health" && e.node === "master-1" && e.t > 25_000));
+    expect(schedulerProcesses(never, FAULT_T)).toEqual({ dualMs: 0, fencings: [] });
+  });
+
+  it("counts processes, not nodes: a USR1 child that survives next to the kubelet's restart on the same node", () => {
+    const bad = measure(usr1ChildSurvives());
+    expect(bad.fencedSchedulers).toBe(1);
+    // From the restart's registration (3000) to the end of the history (10000): the child never went away.
+    expect(bad.dualSchedulerMs).toBe(7_000);
+    const good = measure(usr1Clean());
+    expect([good.fencedSchedulers, good.dualSchedulerMs]).toEqual([0, 0]);
+  });
+
+  it("does not take a scheduler that died between two Mesos polls for a fenced one", () => {
+    const m = measure(killSchedulerMissedDisconnect());
+    expect([m.fencedSchedulers, m.dualSchedulerMs]).toEqual([0, 0]);
+  });
+
+  it("counts only from the fault: a previous trial settling during steady state is not this trial's overlap", () => {
+    const e = dualSchedulerPartition().entries;
+    expect(schedulerProcesses(e, 40_000)).toEqual({ dualMs: 0, fencings: [] });
+    expect(dualSchedulerMs(e)).toBe(500);
   });
 
   it("does not count a hot standby that is merely up", () => {
@@ -79,7 +110,33 @@ describe("computeMeasures", () => {
     const entries = tr.entries.map((e) => (e.kind === "framework" ? { ...e, node: undefined } : e));
     const m = computeMeasures(entries);
     expect(m.dualSchedulerMs).toBeNull();
+    expect(m.fencedSchedulers).toBeNull();
     expect(m.missing.dualSchedulerMs).toMatchObject({ code: "no-data", reason: expect.stringMatching(/no node/) });
+  });
+
+  it("apiOutageMs: the longest run of failed requests sent after the fault took effect; in-flight ones do not count", () => {
+    expect(measure(apiserverKilled(true)).apiOutageMs).toBe(0);
+    expect(measure(apiserverKilled(false)).apiOutageMs).toBe(200);
+    const api = apiFailuresAfter(apiserverKilled(false).entries, 1_100);
+    expect(api.failed.map((r) => r.t)).toEqual([1_305, 1_405]);
+    // Counted from the fault itself, the request in flight at the kill (sent 990) is left out too.
+    expect(apiFailuresAfter(apiserverKilled(true).entries, FAULT_T).failed).toEqual([]);
+  });
+
+  it("a pod the harness asked for during the outage is an outage pod even when first seen after the takeover", () => {
+    // The create went to a frozen apiserver and landed late: first seen Running at 45000, after the new scheduler (41000).
+    const late = cleanColdFailover().entries.filter((e) => !(e.kind === "pod" && e.uid === "u3" && e.phase === "Pending"));
+    expect(computeMeasures(late).podRecoveryMs).toBe(44_000);
+    const notAsked = late.filter((e) => e.kind !== "workload");
+    expect(computeMeasures(notAsked).missing.podRecoveryMs?.code).toBe("no-data");
+  });
+
+  it("counts declines from logs only when the log probe saw scheduler output; else missing with the reason", () => {
+    const blind = cleanColdFailover().entries.filter((e) => e.kind !== "log-match");
+    const m = computeMeasures(blind, { logsWatched: true });
+    expect(m.incompatibleOfferDeclinesBySource).toEqual({ metrics: 0, logs: null });
+    expect(m.missing["incompatibleOfferDeclinesBySource.logs"]?.reason).toMatch(/saw no scheduler output.*sibling container/);
+    expect(measure(cleanColdFailover()).incompatibleOfferDeclinesBySource).toEqual({ metrics: 0, logs: 0 });
   });
 
   it("counts pods lost, ignoring the ones the harness deleted and mirror pods", () => {

@@ -1,5 +1,5 @@
 import { ofKind } from "../history/history.js";
-import { isHaLeaderKey, WATCHED_KEYS, type FrameworkEntry, type HistoryEntry, type SchedulerHealthEntry } from "../history/types.js";
+import { isHaLeaderKey, WATCHED_KEYS, type ApiRequestEntry, type FrameworkEntry, type HistoryEntry, type SchedulerHealthEntry } from "../history/types.js";
 import type { Range } from "../timing-oracle/windows.js";
 
 /**
@@ -29,8 +29,14 @@ export interface Measures {
     /** The first pod first seen after the fault reached Running. */
     firstPodRunningMs: number | null;
   };
-  /** Total ms two or more nodes' schedulers were acting at once (definition: `dualSchedulerMs()`). */
+  /** Total ms, after the fault, two or more scheduler processes were acting at once (definition: `schedulerProcesses()`). */
   dualSchedulerMs: number | null;
+  /**
+   * After the fault: how many times Mesos handed the framework from a scheduler process that was
+   * still connected (and alive) to another one, i.e. sent `Framework failed over` to a live
+   * scheduler: each is a moment with two registered schedulers (definition: `schedulerProcesses()`).
+   */
+  fencedSchedulers: number | null;
   /** Incompatible-offer declines after the fault: the larger of the two sources below. */
   incompatibleOfferDeclines: number | null;
   incompatibleOfferDeclinesBySource: { metrics: number | null; logs: number | null };
@@ -42,6 +48,12 @@ export interface Measures {
   /** Failed / total api-requests from the fault to recovery (the later of new scheduler and pod recovery; else the history's end). */
   apiErrorRate: number | null;
   apiRequests: { total: number; failed: number; fromT: number; toT: number; until: "recovery" | "history-end" } | null;
+  /**
+   * The longest run of failed apiserver requests through nginx among those sent after the fault
+   * took effect (definition: `apiFailuresAfter()`): ms from the first one's send to the send of the
+   * next request that succeeded (to the last failure's answer when none did); 0 when none failed.
+   */
+  apiOutageMs: number | null;
   /** True when the scheduler re-registered under a new framework id (its stored id was not used). */
   frameworkIdChanged: boolean | null;
   model: (Range & { inside: boolean | null }) | null;
@@ -60,10 +72,12 @@ export const MEASURE_NAMES = [
   "phases.frameworkReregisteredMs",
   "phases.firstPodRunningMs",
   "dualSchedulerMs",
+  "fencedSchedulers",
   "incompatibleOfferDeclines",
   "podsLost",
   "podRecoveryMs",
   "apiErrorRate",
+  "apiOutageMs",
 ] as const;
 export type MeasureName = (typeof MEASURE_NAMES)[number];
 
@@ -84,11 +98,21 @@ export interface MeasureOptions {
   ignoreNamespaces?: string[];
   /** The trial's `originEpochMs`: maps Mesos's epoch `reregistered_time` onto the trial axis. */
   originEpochMs?: number;
-  /** A log probe watched the scheduler logs, so zero `incompatible-offer` matches is a count, not missing data. */
+  /**
+   * A log probe followed the master nodes' logs. Zero `incompatible-offer` matches is then a count
+   * only when the probe also saw scheduler output in this trial (a `scheduler-output` match): with
+   * a real kubelet, pods run as sibling containers and the node's log does not carry them.
+   */
   logsWatched?: boolean;
 }
 
 const LOST_PHASES = new Set(["Failed"]);
+
+/**
+ * The `log-match` pattern the log probe records (once per container and trial) when it sees a line
+ * of the k8sm scheduler's own output: proof that the log source can show scheduler lines at all.
+ */
+export const SCHEDULER_OUTPUT_PATTERN = "scheduler-output";
 
 type Missing = Measures["missing"];
 
@@ -105,6 +129,7 @@ export function computeMeasures(entries: readonly HistoryEntry[], opts: MeasureO
     timeToNewSchedulerMs: null,
     phases: { leaseExpiredMs: null, newLeaderElectedMs: null, schedulerStartedMs: null, frameworkReregisteredMs: null, firstPodRunningMs: null },
     dualSchedulerMs: null,
+    fencedSchedulers: null,
     incompatibleOfferDeclines: null,
     incompatibleOfferDeclinesBySource: { metrics: null, logs: null },
     podsLost: null,
@@ -112,15 +137,26 @@ export function computeMeasures(entries: readonly HistoryEntry[], opts: MeasureO
     podRecoveryMs: null,
     apiErrorRate: null,
     apiRequests: null,
+    apiOutageMs: null,
     frameworkIdChanged: null,
     model: null,
     missing,
     notes,
   };
 
-  const dual = dualSchedulerMs(entries);
-  if (typeof dual === "number") m.dualSchedulerMs = dual;
-  else missing.dualSchedulerMs = { code: "no-data", reason: dual.reason };
+  // Counted from the fault: before it, a trial may still see the previous one settle (a former
+  // leader's last registration before its podmaster removes it), which steady state then waits out.
+  const procs = schedulerProcesses(entries, faultT ?? Number.NEGATIVE_INFINITY);
+  if ("reason" in procs) {
+    missing.dualSchedulerMs = { code: "no-data", reason: procs.reason };
+    missing.fencedSchedulers = missing.dualSchedulerMs;
+  } else {
+    m.dualSchedulerMs = procs.dualMs;
+    m.fencedSchedulers = procs.fencings.length;
+    if (procs.fencings.length) {
+      notes.push(`fenced schedulers: ${procs.fencings.map((f) => `${f.pid} on ${f.node} by ${f.by} at +${Math.round(f.t - (faultT ?? 0))} ms`).join("; ")}`);
+    }
+  }
 
   const declines = incompatibleDeclines(entries, faultT, opts.logsWatched ?? false, missing);
   m.incompatibleOfferDeclinesBySource = declines;
@@ -133,7 +169,7 @@ export function computeMeasures(entries: readonly HistoryEntry[], opts: MeasureO
 
   if (faultT === null) {
     for (const name of MEASURE_NAMES) {
-      if (name === "dualSchedulerMs" || name === "incompatibleOfferDeclines") continue;
+      if (name === "dualSchedulerMs" || name === "fencedSchedulers" || name === "incompatibleOfferDeclines") continue;
       missing[name] = { code: "not-applicable", reason: "no fault was injected in this trial" };
     }
     if (opts.model) m.model = { ...pickRange(opts.model), inside: null };
@@ -179,6 +215,9 @@ export function computeMeasures(entries: readonly HistoryEntry[], opts: MeasureO
   } else {
     missing.apiErrorRate = { code: "no-data", reason: "no api-request entries between the fault and recovery" };
   }
+  const api = apiFailuresAfter(entries, faultTookEffectT(entries, faultT));
+  if (api.total) m.apiOutageMs = api.longestRunMs;
+  else missing.apiOutageMs = { code: "no-data", reason: "no api-request sent after the fault took effect" };
 
   if (opts.model) {
     const v = m.timeToNewSchedulerMs;
@@ -292,71 +331,145 @@ function schedulerStarted(entries: readonly HistoryEntry[], faultT: number, newN
   return chosen.t - faultT;
 }
 
+/** Mesos handed the framework away from a connected, live scheduler process (`Framework failed over`). */
+export interface Fencing {
+  /** When it was seen: the new pid's registration, or (deposed while frozen) the old node's return. */
+  t: number;
+  /** The fenced process's libprocess pid and node. */
+  pid: string;
+  node: string;
+  /** The pid that registered. */
+  by: string;
+}
+
 /**
- * **Definition of "acting"**, from what the outside can see. A node is a *claimant* while:
- * (a) the pid of an active framework in Mesos runs on it; or
- * (b) it ran the framework's active pid until a different pid became active (it was deposed), and
- *     its scheduler has not yet gone from up to down since: a deposed process that is still up may
- *     not yet know it was fenced (Mesos's `Framework failed over` makes it exit 255); or
- * (c) it holds a scheduler leader key (`/scheduler`, the `--ha` key) whose probe resolved the
- *     value to a node (`node` set): that node's scheduler believes it is (or will be) the master.
- * A node's scheduler is *acting* while it is a claimant and its `/healthz` answers (a node never
- * probed is taken as up: this can only overcount). `dualSchedulerMs` is the total time, over the
- * whole history, with two or more distinct nodes acting. Framework entries without `node` make
- * it uncomputable (pids cannot be placed on nodes).
+ * **Scheduler processes as the outside sees them**, and when two of them act at once. A scheduler
+ * process is a libprocess pid of the framework in Mesos `state.json` (`scheduler(1)@ip:port`: a
+ * re-exec'd child or a restarted container has a new port); its node comes from its address. It is
+ * *acting* while
+ * (a) it is the framework's pid and Mesos shows the framework active; or
+ * (b) it was that pid while the framework was active, another pid then registered (Mesos sent it
+ *     `Framework failed over`: a **fencing**), and it has not gone away since: its node's
+ *     `/healthz` has not gone from up to down. A fenced process that was frozen at that moment (its
+ *     node's `/healthz` down, e.g. paused) counts from when its node answers again; one whose node
+ *     never answers again (it died) does not count, nor does one whose node went down and came
+ *     back up between its registration and the fencing (it died unseen by Mesos's poll, and
+ *     another process answers on the node now).
+ * In both cases only while its node's `/healthz` answers (a node never probed counts as up: this
+ * can only overcount). `dualMs` is the time, from `fromT`, with two or more acting processes;
+ * `fencings` those from `fromT`. Two on one node count twice (a USR1 child that survived its
+ * container next to the kubelet's restart). A key holder that has not registered is not acting:
+ * it cannot use Mesos, and counting its bootstrap made the bound depend on T_b (§7.4). Framework
+ * entries without `node` make it uncomputable (pids cannot be placed, so fencings cannot be told
+ * from deaths).
  */
-export function dualSchedulerMs(entries: readonly HistoryEntry[]): number | { reason: string } {
-  const relevant = entries.filter(
-    (e) =>
-      e.kind === "scheduler-health" ||
-      e.kind === "framework" ||
-      (e.kind === "etcd-key" && (e.key === WATCHED_KEYS.scheduler || isHaLeaderKey(e.key))),
-  );
+export function schedulerProcesses(entries: readonly HistoryEntry[], fromT = Number.NEGATIVE_INFINITY): { dualMs: number; fencings: Fencing[] } | { reason: string } {
+  const relevant = entries.filter((e) => e.kind === "scheduler-health" || e.kind === "framework");
   const fws = ofKind(relevant, "framework");
   if (!fws.length) return { reason: "no framework observations" };
   const unplaced = fws.find((f) => f.active && !f.node);
-  if (unplaced) return { reason: `framework pid ${unplaced.pid} has no node: cannot place scheduler instances on nodes` };
+  if (unplaced) return { reason: `framework pid ${unplaced.pid} has no node: cannot place scheduler processes on nodes` };
 
   const up = new Map<string, boolean>();
-  const activeByFw = new Map<string, { pid: string; node: string } | null>();
-  const lastActivePid = new Map<string, { pid: string; node: string }>();
-  const deposed = new Set<string>();
-  const keyHolder = new Map<string, string | undefined>();
+  const lastDown = new Map<string, number>();
+  /** Per framework id: its pid, node, whether active, and since when that pid was registered. */
+  const current = new Map<string, { pid: string; node: string; active: boolean; since: number }>();
+  /** Fenced processes still presumed alive; `pending`: frozen at the fencing, not yet seen back. */
+  const fenced = new Map<string, { node: string; by: string; pending: boolean }>();
+  const fencings: Fencing[] = [];
+  const isUp = (node: string) => up.get(node) ?? true;
   const acting = (): number => {
-    const claimants = new Set<string>(deposed);
-    for (const a of activeByFw.values()) if (a) claimants.add(a.node);
-    for (const n of keyHolder.values()) if (n) claimants.add(n);
-    let count = 0;
-    for (const n of claimants) if (up.get(n) ?? true) count += 1;
-    return count;
+    let n = 0;
+    for (const c of current.values()) if (c.active && isUp(c.node)) n += 1;
+    for (const f of fenced.values()) if (!f.pending && isUp(f.node)) n += 1;
+    return n;
+  };
+  const fence = (t: number, pid: string, node: string, by: string) => {
+    if (t >= fromT) fencings.push({ t, pid, node, by });
   };
 
   let total = 0;
   let prevT: number | undefined;
   let prevDual = false;
   for (const e of relevant) {
-    if (prevT !== undefined && prevDual) total += e.t - prevT;
+    if (prevT !== undefined && prevDual && e.t > fromT) total += e.t - Math.max(prevT, fromT);
     if (e.kind === "scheduler-health") {
-      if (up.get(e.node) === true && !e.up) deposed.delete(e.node);
+      const was = up.get(e.node);
       up.set(e.node, e.up);
-    } else if (e.kind === "framework") {
-      if (e.active) {
-        const prev = lastActivePid.get(e.id);
-        const cur = { pid: e.pid, node: e.node! };
-        if (prev && prev.pid !== e.pid && prev.node !== cur.node) deposed.add(prev.node);
-        deposed.delete(cur.node);
-        lastActivePid.set(e.id, cur);
-        activeByFw.set(e.id, cur);
-      } else {
-        activeByFw.set(e.id, null);
+      if (was === true && !e.up) {
+        lastDown.set(e.node, e.t);
+        for (const [pid, f] of fenced) if (f.node === e.node && !f.pending) fenced.delete(pid);
       }
-    } else if (e.kind === "etcd-key") {
-      keyHolder.set(e.key, e.value === null ? undefined : e.node);
+      if (e.up && was !== true) {
+        for (const [pid, f] of fenced) {
+          if (f.node !== e.node || !f.pending) continue;
+          f.pending = false;
+          fence(e.t, pid, f.node, f.by);
+        }
+      }
+    } else {
+      const prev = current.get(e.id);
+      if (prev && prev.active && prev.pid !== e.pid) {
+        // Another pid registered while `prev` was connected: Mesos fenced it.
+        const diedUnseen = (lastDown.get(prev.node) ?? Number.NEGATIVE_INFINITY) > prev.since && up.get(prev.node) === true;
+        if (!diedUnseen) {
+          const pending = !isUp(prev.node);
+          fenced.set(prev.pid, { node: prev.node, by: e.pid, pending });
+          if (!pending) fence(e.t, prev.pid, prev.node, e.pid);
+        }
+      }
+      const since = prev && prev.pid === e.pid && prev.active ? prev.since : e.t;
+      current.set(e.id, { pid: e.pid, node: e.node ?? "", active: e.active, since });
+      fenced.delete(e.pid);
     }
     prevT = e.t;
     prevDual = acting() >= 2;
   }
-  return total;
+  // Two acting processes at the last observation act on until the history ends.
+  const endT = entries.at(-1)?.t ?? 0;
+  if (prevT !== undefined && prevDual && endT > fromT) total += endT - Math.max(prevT, fromT);
+  return { dualMs: total, fencings };
+}
+
+/** Compatibility: `schedulerProcesses(entries).dualMs` over the whole history. */
+export function dualSchedulerMs(entries: readonly HistoryEntry[]): number | { reason: string } {
+  const p = schedulerProcesses(entries);
+  return "reason" in p ? p : p.dualMs;
+}
+
+/**
+ * When the fault was surely in force: the runner's `observe` phase, which it records once the
+ * fault's injection returned (the signal delivered, the container paused, the rules applied); the
+ * fault entry's own `t` is taken before. Falls back to the fault's `t`.
+ */
+export function faultTookEffectT(entries: readonly HistoryEntry[], faultT: number | null): number | null {
+  if (faultT === null) return null;
+  return ofKind(entries, "phase").find((p) => p.name === "observe" && p.t >= faultT)?.t ?? faultT;
+}
+
+/**
+ * Apiserver requests through nginx sent (`t − latencyMs`) after `fromT`: how many, which failed,
+ * and the longest run of failures in send order (ms from the first one's send to the send of the
+ * next success, or to the last failure's answer when none followed).
+ */
+export function apiFailuresAfter(entries: readonly HistoryEntry[], fromT: number | null): { total: number; failed: ApiRequestEntry[]; longestRunMs: number } {
+  if (fromT === null) return { total: 0, failed: [], longestRunMs: 0 };
+  const sent = (r: ApiRequestEntry) => r.t - r.latencyMs;
+  const reqs = ofKind(entries, "api-request").filter((r) => sent(r) > fromT).sort((a, b) => sent(a) - sent(b));
+  let longest = 0;
+  let runStart: number | undefined;
+  let runEnd = 0;
+  for (const r of reqs) {
+    if (!r.ok) {
+      runStart ??= sent(r);
+      runEnd = Math.max(runEnd, r.t);
+    } else if (runStart !== undefined) {
+      longest = Math.max(longest, sent(r) - runStart);
+      runStart = undefined;
+    }
+  }
+  if (runStart !== undefined) longest = Math.max(longest, runEnd - runStart);
+  return { total: reqs.length, failed: reqs.filter((r) => !r.ok), longestRunMs: longest };
 }
 
 function incompatibleDeclines(
@@ -387,10 +500,20 @@ function incompatibleDeclines(
   } else {
     missing["incompatibleOfferDeclinesBySource.metrics"] = { code: "no-data", reason: "no scheduler-metrics observations" };
   }
+  // Zero matching lines is a count only if the probe could see the scheduler's output at all.
   const matches = ofKind(entries, "log-match");
   let logs: number | null = null;
-  if (logsWatched || matches.length) logs = matches.filter((l) => l.pattern === "incompatible-offer" && l.t >= from).length;
-  else missing["incompatibleOfferDeclinesBySource.logs"] = { code: "no-data", reason: "no log probe watched the scheduler logs" };
+  if (matches.some((l) => l.pattern === SCHEDULER_OUTPUT_PATTERN || l.pattern === "incompatible-offer")) {
+    logs = matches.filter((l) => l.pattern === "incompatible-offer" && l.t >= from).length;
+  } else {
+    missing["incompatibleOfferDeclinesBySource.logs"] = logsWatched
+      ? {
+          code: "no-data",
+          reason:
+            "the log probe followed the master nodes' logs but saw no scheduler output in this trial (a real kubelet runs the scheduler as a sibling container, whose output the node's log does not carry): declines cannot be counted from logs",
+        }
+      : { code: "no-data", reason: "no log probe watched the scheduler logs" };
+  }
   return { metrics, logs };
 }
 
@@ -443,7 +566,15 @@ function podMeasures(
       : { code: "no-data", reason: "no pod was created after the fault" };
   }
 
-  const outagePods = new Set(newPods.filter((p) => outageEndT === undefined || p.t <= outageEndT).map((p) => p.uid));
+  // An outage pod: first seen before the new scheduler registered, or one whose creation the
+  // harness began by then (a create sent through nginx to a frozen apiserver may only land, and be
+  // seen, after the takeover; it was still created during the outage).
+  const asked = new Set(
+    ofKind(entries, "workload")
+      .filter((w) => w.action === "create-pod" && w.t >= faultT && (outageEndT === undefined || w.t <= outageEndT))
+      .map((w) => `${w.namespace}/${w.name}`),
+  );
+  const outagePods = new Set(newPods.filter((p) => outageEndT === undefined || p.t <= outageEndT || asked.has(label(p))).map((p) => p.uid));
   if (!outagePods.size) {
     missing.podRecoveryMs = { code: "no-data", reason: "no pod was created during the outage (recovery needs one to run)" };
     return { lost, recoveryMs: null, firstRunningMs };

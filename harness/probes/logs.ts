@@ -2,22 +2,38 @@
  * Follows the master nodes' container logs (what `docker logs -f` shows: the kubelet and every pod
  * it runs) and records a `log-match` for each line matching a pattern — by default the seed's trap,
  * `Declining incompatible offer`, which the k8sm scheduler logs at V(3) (the seed runs --v=10).
+ *
+ * A count of zero matches means something only if the scheduler's output is in these logs at all:
+ * the emulated kubelet runs pods as its own children (their output is the node's), a real kubelet
+ * runs them as sibling containers (it is not). So the probe also records one `scheduler-output`
+ * match per container and trial (reset by `resync`) when it sees a line of the scheduler's own
+ * glog output; without one, the measures report the log count as missing, not 0.
  */
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import type Docker from "dockerode";
 import { sleep } from "../async/sleep.js";
 import { dockerCall, dockerError } from "../docker/client.js";
+import { SCHEDULER_OUTPUT_PATTERN } from "../measures/measures.js";
 import type { Probe, ProbeTargets, Sink } from "./probe.js";
 
 export const LOG_PATTERNS: Readonly<Record<string, RegExp>> = {
   "incompatible-offer": /Declining incompatible offer/,
 };
 
+/**
+ * A glog line (`I1130 19:22:59.823000      66 service.go:123] ...`) from a source file of `km
+ * scheduler` (contrib/mesos/pkg/scheduler and the mesos-go driver it embeds, §3), not of the
+ * kubelet, apiserver, controller-manager or podmaster that share a master node's log.
+ */
+export const SCHEDULER_LINE = /^[IWEF]\d{4} [\d:.]+\s+\d+ (service|scheduler|plugin|offers|pod_task|etcd_master|election|ha|publish|compat_unix|standalone)\.go:\d+\] /;
+
 export function logsProbe(docker: Docker, targets: ProbeTargets, patterns: Readonly<Record<string, RegExp>> = LOG_PATTERNS): Probe {
+  /** Containers whose scheduler output was recorded since the last resync (the current trial). */
+  const sawScheduler = new Set<string>();
   return {
     name: "logs",
-    resync: () => {},
+    resync: () => sawScheduler.clear(),
     async run(sink: Sink, signal: AbortSignal) {
       const startSec = Date.now() / 1000;
       await Promise.all(targets.masters.map(async (m) => {
@@ -43,6 +59,10 @@ export function logsProbe(docker: Docker, targets: ProbeTargets, patterns: Reado
               if (stamp <= lastStamp) continue; // already seen before the re-attach
               lastStamp = stamp;
               const text = line.slice(sp + 1);
+              if (!sawScheduler.has(m.container) && SCHEDULER_LINE.test(text)) {
+                sawScheduler.add(m.container);
+                sink({ kind: "log-match", container: m.container, pattern: SCHEDULER_OUTPUT_PATTERN, line: text.slice(0, 500) });
+              }
               for (const [pattern, re] of Object.entries(patterns)) {
                 if (re.test(text)) sink({ kind: "log-match", container: m.container, pattern, line: text.slice(0, 500) });
               }

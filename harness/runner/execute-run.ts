@@ -99,6 +99,7 @@ export async function executeRun(runPlan: RunPlan, opts: ExecuteOptions): Promis
       random: seededRandom(plan.seed),
       progress,
       faults,
+      earlier: trials,
     };
     for (let k = 0; k < plan.repeat; k++) trials.push(await runTrial(ctx, k));
   } catch (err) {

@@ -32,7 +32,7 @@ import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
 import type { Clock } from "./clock.js";
 import type { Workload } from "./engine.js";
 import type { Observer } from "./observer.js";
-import type { ResolvedPlan } from "./plan.js";
+import { planForTrial, type ResolvedPlan } from "./plan.js";
 
 export interface TrialContext {
   readonly plan: ResolvedPlan;
@@ -47,6 +47,8 @@ export interface TrialContext {
   readonly progress: (line: string) => void;
   /** Faults in force; the run heals whatever is left in it at its end. */
   readonly faults: Set<ActiveFault>;
+  /** The run's earlier trials: the kubelet's crash-loop backoff they left sets this trial's model (plan.ts `planForTrial`). @default none */
+  readonly earlier?: readonly TrialResult[];
 }
 
 /** A trial ended by an exception: `trial` is what it saw (verdict `unknown`), `reason` the exception. */
@@ -98,6 +100,8 @@ export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResul
     fault = { kind: plan.scenario.fault.kind, description, targets: active.targets.map((t) => ({ ...t })), offsetMs, injectedAtMs: injectT, detail: active.detail };
     h.record({ t: injectT, kind: "fault", name: active.name, action: "inject", targets: active.targets.map((t) => t.node), detail: { ...active.detail, description, offsetMs, resolved: fault.targets } });
     ctx.progress(`${tag}: ${description} → ${active.targets.map((t) => `${t.node} (${t.how})`).join(", ") || "—"}`);
+    // From here on, this trial's plan: its model knows the backoff the earlier trials left.
+    ctx = { ...ctx, plan: planForTrial(plan, fault, ctx.earlier ?? [], h.originEpochMs) };
 
     const outagePod = `outage-${k + 1}`;
     await observe(ctx, h, active, preFaultPid, outagePod, tag);

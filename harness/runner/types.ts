@@ -27,8 +27,17 @@ export interface ScenarioExpectations {
   readonly incompatibleDeclines: "none" | "required";
   /** "none": two schedulers must never act at once; "bounded": an overlap is expected, bounded by the model. */
   readonly dualScheduler: "none" | "bounded";
-  /** Whether a new scheduler must take over (false for baseline and faults that must not cause a failover). */
+  /**
+   * Whether a new scheduler must take over. false (baseline, faults that must not cause one): the
+   * `no-failover` check asserts the framework's pid and the leader key's holder do not change.
+   */
   readonly failover: boolean;
+  /**
+   * The fault kills an apiserver behind nginx, and nginx must hide it: no apiserver request through
+   * nginx sent after the fault took effect may fail (`api-reroute` check; the seed's
+   * `proxy_next_upstream error ...`). @default false
+   */
+  readonly apiRerouted?: boolean;
 }
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

@@ -158,6 +158,9 @@ export function fakeProbe(cluster: FakeCluster, intervalMs: number): Probe {
     for (const m of c.masters) {
       const h = { kind: "scheduler-health", node: m.name, up: c.schedulerUp(m.name) } as const;
       if (filter.changed(`h:${m.name}`, h)) sink(h);
+      // Its /metrics: no incompatible offer is ever declined (a count the measures can use).
+      const met = { kind: "scheduler-metrics", node: m.name, declinedCompat: 0 } as const;
+      if (h.up && filter.changed(`m:${m.name}`, met)) sink(met);
     }
     for (const [name, pod] of c.pods) {
       pod.running ||= c.frameworkActive() && c.clock.now() >= pod.createdAt + (c.behaviour.podStartMs ?? 200);

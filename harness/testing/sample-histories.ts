@@ -33,6 +33,7 @@ function steady(): HistoryEntry[] {
     { t: 40, kind: "pod", namespace: "kube-system", name: "kube-scheduler-master-1", uid: "m1", phase: "Running" },
     { t: 50, kind: "api-request", ok: true, status: 200, latencyMs: 3, op: "GET /api/v1/pods" },
     { t: 60, kind: "scheduler-metrics", node: "master-1", declinedCompat: 2 },
+    { t: 70, kind: "log-match", container: "k8sm-x-master-1", pattern: "scheduler-output", line: "I1125 19:22:59.823000      66 service.go:0] self-electing in non-HA mode" },
     { t: 900, kind: "api-request", ok: true, status: 200, latencyMs: 3 },
     { t: FAULT_T, kind: "phase", name: "inject" },
     { t: FAULT_T, kind: "fault", name: "kill-leader", action: "inject", targets: ["master-1"] },
@@ -145,4 +146,119 @@ export function incompatibleDeclinesFailover(): SampleTrial {
     ),
   ];
   return { originEpochMs: ORIGIN, entries: sorted([...cleanColdFailover().entries, ...extra]) };
+}
+
+const PID3 = "scheduler(3)@10.0.0.11:40003";
+const PID4 = "scheduler(4)@10.0.0.11:40004";
+
+/**
+ * pause-leader, cold: master-1 is frozen at 1000 (its /healthz stops answering; Mesos keeps the
+ * framework active, the stream is open). master-2 takes over at 20000: master-1's scheduler is
+ * fenced while frozen. The pause heals at 25000; master-1's scheduler answers at 25100, reads the
+ * fence and is gone at 25400: fencedSchedulers 1 (counted at 25100), dualSchedulerMs 300.
+ */
+export function pausedLeaderFenced(): SampleTrial {
+  const after: HistoryEntry[] = [
+    { t: 1_100, kind: "phase", name: "observe" },
+    { t: 1_200, kind: "workload", action: "create-pod", namespace: "default", name: "during-1" },
+    { t: 1_700, kind: "scheduler-health", node: "master-1", up: false },
+    { t: 12_000, kind: "etcd-key", key: "/scheduler", value: null },
+    { t: 12_500, kind: "etcd-key", key: "/scheduler", value: "10.0.0.12", node: "master-2" },
+    { t: 19_000, kind: "scheduler-health", node: "master-2", up: true },
+    { t: 20_000, kind: "framework", ...FW, active: true, pid: PID2, node: "master-2" },
+    { t: 25_000, kind: "fault", name: "pause", action: "heal", targets: ["master-1"] },
+    { t: 25_100, kind: "scheduler-health", node: "master-1", up: true },
+    { t: 25_400, kind: "scheduler-health", node: "master-1", up: false },
+    { t: 26_000, kind: "pod", namespace: "default", name: "during-1", uid: "u3", phase: "Running" },
+    { t: 60_000, kind: "phase", name: "converge" },
+  ];
+  const entries = steady().map((e) => (e.kind === "fault" ? { ...e, name: "pause" } : e));
+  return { originEpochMs: ORIGIN, entries: sorted([...entries, ...after]) };
+}
+
+/**
+ * usr1-failover with the re-exec'd child surviving its container: master-1's scheduler (PID1)
+ * stops its driver at 1050 (framework inactive); the child (PID3) registers at 1500; the kubelet's
+ * restarted scheduler (PID4, same node, it cannot bind :10251 while the child holds it) registers
+ * at 3000 and fences the child, which goes on running: /healthz never goes down. fencedSchedulers
+ * 1, dualSchedulerMs from 3000 to the end (10000) = 7000.
+ */
+export function usr1ChildSurvives(): SampleTrial {
+  const after: HistoryEntry[] = [
+    { t: 1_050, kind: "framework", ...FW, active: false, pid: PID1, node: "master-1" },
+    { t: 1_100, kind: "phase", name: "observe" },
+    { t: 1_500, kind: "framework", ...FW, active: true, pid: PID3, node: "master-1" },
+    { t: 3_000, kind: "framework", ...FW, active: true, pid: PID4, node: "master-1" },
+    { t: 10_000, kind: "phase", name: "converge" },
+  ];
+  const entries = steady().map((e) => (e.kind === "fault" ? { ...e, name: "signal-process" } : e));
+  return { originEpochMs: ORIGIN, entries: sorted([...entries, ...after]) };
+}
+
+/**
+ * usr1-failover on a correct system: the child dies with the container; the kubelet's restart
+ * (PID3) registers at 2500. No fencing, no overlap.
+ */
+export function usr1Clean(): SampleTrial {
+  const after: HistoryEntry[] = [
+    { t: 1_050, kind: "framework", ...FW, active: false, pid: PID1, node: "master-1" },
+    { t: 1_100, kind: "phase", name: "observe" },
+    { t: 1_200, kind: "scheduler-health", node: "master-1", up: false },
+    { t: 2_300, kind: "scheduler-health", node: "master-1", up: true },
+    { t: 2_500, kind: "framework", ...FW, active: true, pid: PID3, node: "master-1" },
+    { t: 10_000, kind: "phase", name: "converge" },
+  ];
+  const entries = steady().map((e) => (e.kind === "fault" ? { ...e, name: "signal-process" } : e));
+  return { originEpochMs: ORIGIN, entries: sorted([...entries, ...after]) };
+}
+
+/**
+ * kill-scheduler where Mesos's short inactive spell fell between two polls: PID1 is seen active,
+ * then PID3 (same node) active, but master-1's /healthz went down (1200) and up (2300) in between:
+ * PID1 died, it was not fenced. fencedSchedulers 0.
+ */
+export function killSchedulerMissedDisconnect(): SampleTrial {
+  const tr = usr1Clean();
+  return { originEpochMs: ORIGIN, entries: tr.entries.filter((e) => !(e.kind === "framework" && !e.active)) };
+}
+
+/**
+ * kill-apiserver: master-1's apiserver is killed at 1000 (the signal delivered by 1100, the
+ * observe phase). A request in flight (sent at 990) fails at 1010: allowed. With `rerouted`, every
+ * later request succeeds; without, the two sent at 1300 and 1400 fail (502) and 1500 succeeds:
+ * apiOutageMs 200.
+ */
+export function apiserverKilled(rerouted: boolean): SampleTrial {
+  const after: HistoryEntry[] = [
+    { t: 1_010, kind: "api-request", ok: false, status: 502, latencyMs: 20, error: "bad gateway" },
+    { t: 1_100, kind: "phase", name: "observe" },
+    { t: 1_205, kind: "api-request", ok: true, status: 200, latencyMs: 5 },
+    { t: 1_305, kind: "api-request", ok: rerouted, status: rerouted ? 200 : 502, latencyMs: 5 },
+    { t: 1_405, kind: "api-request", ok: rerouted, status: rerouted ? 200 : 502, latencyMs: 5 },
+    { t: 1_505, kind: "api-request", ok: true, status: 200, latencyMs: 5 },
+    { t: 30_000, kind: "api-request", ok: true, status: 200, latencyMs: 5 },
+    { t: 30_100, kind: "phase", name: "converge" },
+  ];
+  const entries = steady().map((e) => (e.kind === "fault" ? { ...e, name: "signal-process" } : e));
+  return { originEpochMs: ORIGIN, entries: sorted([...entries, ...after]) };
+}
+
+/**
+ * A fault that must not cause a failover (baseline, kill-etcd-leader): nothing changes after it.
+ * With `lapse`, the leader key expires at 8000 and master-1 takes it again at 8200 (same holder).
+ */
+export function noFailoverTrial(lapse = false): SampleTrial {
+  const after: HistoryEntry[] = [
+    { t: 1_100, kind: "phase", name: "observe" },
+    { t: 5_000, kind: "etcd-key", key: "/scheduler", value: "10.0.0.11", node: "master-1", ttl: 30, modifiedIndex: 9 },
+    ...(lapse
+      ? ([
+          { t: 8_000, kind: "etcd-key", key: "/scheduler", value: null },
+          { t: 8_200, kind: "etcd-key", key: "/scheduler", value: "10.0.0.11", node: "master-1", ttl: 30 },
+        ] as HistoryEntry[])
+      : []),
+    { t: 20_000, kind: "api-request", ok: true, status: 200, latencyMs: 3 },
+    { t: 40_000, kind: "phase", name: "converge" },
+  ];
+  return { originEpochMs: ORIGIN, entries: sorted([...steady(), ...after]) };
 }

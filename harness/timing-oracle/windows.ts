@@ -174,33 +174,82 @@ export function coldNodeDeathWindow(timers: Partial<ColdTimers> = {}, env?: Part
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// The kubelet's crash loop (§2.4)
+
+/** Crash-loop backoff cap, ms (§2.4; fixtures/emulations/kubelet/backoff.ts). */
+export const KUBELET_MAX_BACKOFF_MS = 300_000;
+/**
+ * A container's backoff entry is forgotten when it crashes more than 2 × the cap after its last
+ * restart (§2.4 "resets after a container has run stably for 2 × 300 s"): the chain of restarts
+ * that sets the next delay is the one without such a gap.
+ */
+export const KUBELET_BACKOFF_RESET_MS = 2 * KUBELET_MAX_BACKOFF_MS;
+
+/**
+ * How many kubelet restarts of the same container (same node, same pod name) preceded a crash in
+ * its unbroken chain: they set its backoff. A range, because the runner knows some restarts for
+ * certain (its own faults) and can only bound others (every scheduler seen going down).
+ */
+export interface PriorRestarts {
+  min: number;
+  max: number;
+}
+
+export const NO_PRIOR_RESTARTS: PriorRestarts = Object.freeze({ min: 0, max: 0 });
+
+/**
+ * Kubelet crash-loop backoff before restart number `n + 1` (n earlier restarts in the chain):
+ * Y·2^(n−1), ≤ 300 s, where the initial backoff Y is the kubelet's `--sync-frequency` (§2.4; 10 s
+ * by default). The restart itself comes at the first sync after that: delay ∈ [b, b + Y).
+ */
+export function crashLoopBackoffMs(n: number, initialMs = 10_000): number {
+  return n <= 0 ? 0 : Math.min(KUBELET_MAX_BACKOFF_MS, initialMs * 2 ** (n - 1));
+}
+
+/** How many kubelet restarts of a crash-looping container can happen within `spanMs` (first one immediate). */
+export function restartsWithin(spanMs: number, initialBackoffMs = 10_000): number {
+  let n = 0;
+  let elapsed = 0;
+  while (elapsed <= spanMs && n < 1000) {
+    n += 1;
+    elapsed += crashLoopBackoffMs(n, initialBackoffMs);
+  }
+  return n;
+}
+
+function checkPrior(p: PriorRestarts): PriorRestarts {
+  if (!(Number.isInteger(p.min) && Number.isInteger(p.max) && 0 <= p.min && p.min <= p.max)) {
+    throw new RangeError(`prior restarts must be integers with 0 <= min <= max, got ${JSON.stringify(p)}`);
+  }
+  return p;
+}
+
 /**
  * §6.1 "Only the scheduler container dies" (includes SIGUSR1: the process exits 0): no election;
- * the kubelet restarts it within [0, Y) on a first crash. Repeated crashes add backoff (10, 20,
- * 40 … 300 s), which this window does not cover: pass `priorCrashes` to add the backoff delay.
+ * the kubelet restarts it at its first sync after the crash, [0, Y), once the backoff its earlier
+ * restarts left has passed (§2.4). The backoff persists across trials: a `--repeat` of this
+ * scenario on one node gives restart delays of Y/2, Y + Y/2, 2Y + Y/2, 4Y + Y/2 … on average,
+ * unless 600 s pass between crashes. `prior` is that node's chain (`priorSchedulerRestarts` in
+ * harness/runner/plan.ts counts it from the earlier trials).
  */
 export function coldSchedulerRestartWindow(
   timers: Partial<ColdTimers> = {},
   env?: Partial<EnvTerms>,
-  priorCrashes = 0,
+  prior: number | PriorRestarts = NO_PRIOR_RESTARTS,
 ): ModelWindow {
   const { syncSecs: Y } = { ...DEFAULT_COLD_TIMERS, ...timers };
   checkTimers({ Y });
   const e = resolveEnv(env);
-  const terms: Record<string, Term> = { restart: uniform("kubelet restart on first crash ∈ [0, Y)", 0, Y * 1000) };
-  if (priorCrashes > 0) {
-    const b = crashLoopBackoffMs(priorCrashes, Y * 1000);
-    terms.backoff = term(`crash-loop backoff after ${priorCrashes} earlier crash(es)`, b, b, b);
+  const p = checkPrior(typeof prior === "number" ? { min: prior, max: prior } : prior);
+  const terms: Record<string, Term> = { restart: uniform("kubelet's next sync after the crash ∈ [0, Y)", 0, Y * 1000) };
+  if (p.max > 0) {
+    const lo = crashLoopBackoffMs(p.min, Y * 1000);
+    const hi = crashLoopBackoffMs(p.max, Y * 1000);
+    const n = p.min === p.max ? `${p.min}` : `${p.min}–${p.max}`;
+    terms.backoff = term(`crash-loop backoff Y·2^(n−1) after n = ${n} earlier restart(s) of this container (≤ 300 s, reset after 600 s)`, lo, (lo + hi) / 2, hi);
   }
   return window("cold-scheduler-restart", { ...terms, ...envTerms(e, true) });
-}
-
-/**
- * Kubelet crash-loop backoff before restart number `n + 1` (n earlier crashes): Y·2^(n−1), ≤ 300 s,
- * where the initial backoff Y is the kubelet's `--sync-frequency` (§2.4; 10 s by default).
- */
-export function crashLoopBackoffMs(n: number, initialMs = 10_000): number {
-  return n <= 0 ? 0 : Math.min(300_000, initialMs * 2 ** (n - 1));
 }
 
 /** §6.2: the `--ha` leader process (or its host) dies, or is USR1'd; a hot standby wins the election. */
@@ -234,85 +283,265 @@ function maxLeaseMs(mode: StandbyMode, timers: ModeTimers, env: EnvTerms): numbe
   return ttl * 1000 + env.etcdExpiryLagMaxMs;
 }
 
-/**
- * `docker pause` of the leading node for `pauseMs`. A paused leader neither renews nor acts, so
- * while the pause outlasts the lease this is the node-death window of the mode (§6.1 / §6.2);
- * the old leader's return after the takeover is fenced by Mesos (`Framework failed over`).
- */
-export function pauseLeaderWindow(mode: StandbyMode, pauseMs: number, timers: ModeTimers = {}, env?: Partial<EnvTerms>): ModelWindow {
-  const w = deathWindow(mode, timers, env);
-  const lease = maxLeaseMs(mode, timers, resolveEnv(env));
-  const notes = [...w.notes];
-  if (pauseMs < lease) {
-    notes.push(
-      `pause (${pauseMs} ms) is shorter than the longest lease (${lease} ms): a takeover is not certain; the window holds only if one happens`,
-    );
-  }
-  return { ...w, case: "pause-leader", notes };
+// ---------------------------------------------------------------------------------------------
+// nginx and the apiserver of a faulted node
+
+/** The nginx settings the oracle reasons from (the `location /` of the apiserver upstream). */
+export interface NginxSettings {
+  /** `proxy_next_upstream`: the failures after which nginx tries the next apiserver. */
+  nextUpstream: readonly string[];
+  /** `proxy_connect_timeout`, ms. */
+  connectTimeoutMs: number;
+  /** `proxy_read_timeout`, ms: how long nginx waits for an apiserver's answer before it counts as `timeout`. */
+  readTimeoutMs: number;
 }
 
-export interface PartitionWindow extends ModelWindow {
-  /** Predicted bound on `dualSchedulerMs` (see `partitionEtcdWindow`). */
+/**
+ * The seed's nginx.conf (fixtures/nginx/nginx.conf.template, verbatim from ha.md): the system as
+ * it should be. A planted bug that changes the rendered file (`nginx-no-next-upstream`) must not
+ * change the oracle, so the oracle reads these constants, not the rendered file.
+ */
+export const SEED_NGINX: NginxSettings = Object.freeze({
+  nextUpstream: Object.freeze(["error", "timeout", "invalid_header", "http_500"]),
+  connectTimeoutMs: 2_000,
+  readTimeoutMs: 12 * 3_600_000,
+});
+
+/**
+ * The scheduler's apiserver requests at bootstrap (recoverTasks lists every pod, §3.7) give up
+ * after this long, and the scheduler exits (§3.11 "Non-HA process ended ... apiserver error at
+ * election": exit 0) for the kubelet to restart it. The scheduler emulation's client timeout
+ * (fixtures/emulations/scheduler/kube.ts); a client without one hangs until the fault ends, which
+ * the bound below covers as well.
+ */
+export const SCHEDULER_API_TIMEOUT_MS = 10_000;
+
+/**
+ * A fault that leaves one master's apiserver behind nginx unable to answer (paused: frozen with
+ * its listening socket open; cut from etcd: fast 500s, and 502s once nginx has disabled the other
+ * upstream for `fail_timeout`) can fail the new scheduler's bootstrap request: it exits and its
+ * kubelet restarts it under crash-loop backoff, for as long as the fault lasts. The takeover then
+ * completes at the latest after the fault's end, plus the restart delay pending at that moment,
+ * a container start and a bootstrap (hot standby: plus one election, as the restarted candidate's
+ * own dead key blocks for ≤ TTL_e + g and it polls every P).
+ *
+ * The pending delay is bounded twice, and the smaller bound used: (1) counting the crashes that fit
+ * into the fault when each failed attempt lasts at least `attemptMinMs` (a frozen apiserver: the
+ * client timeout; it is 0 for an apiserver that fails fast), and (2) by the doubling of the backoff:
+ * the delay after n restarts exceeds the sum of the n earlier ones by at most the chain's first
+ * backoff, and they all fit into the fault, so it is ≤ fault + max(Y, b(prior)).
+ * Returns the extra time over the undisturbed death window, as a term from 0.
+ */
+function disturbedBootstrap(
+  mode: StandbyMode,
+  faultMs: number,
+  death: ModelWindow,
+  timers: ModeTimers,
+  e: EnvTerms,
+  prior: PriorRestarts,
+  attemptMinMs: number,
+): Term {
+  const Y = { ...DEFAULT_COLD_TIMERS, ...timers.cold }.syncSecs * 1000;
+  const start = death.minMs - (death.terms.T_b?.minMs ?? 0) - (death.terms.probe?.minMs ?? 0);
+  const doubling = Math.min(KUBELET_MAX_BACKOFF_MS, faultMs + Math.max(Y, crashLoopBackoffMs(prior.max, Y))) + Y;
+  let pending = doubling;
+  let crashes: number | undefined;
+  if (attemptMinMs > 0) {
+    let k = 0;
+    let s = start;
+    while (s + attemptMinMs <= faultMs && k < 64) {
+      k += 1;
+      s += attemptMinMs + crashLoopBackoffMs(prior.min + k - 1, Y);
+    }
+    crashes = k;
+    pending = Math.min(doubling, k ? crashLoopBackoffMs(prior.max + k - 1, Y) + Y : 0);
+  }
+  const hot = { ...DEFAULT_HOT_TIMERS, ...timers.hot };
+  const reElection = mode === "hot-standby" ? (hot.electionTtlSecs + hot.electionPeriodSecs) * 1000 + e.etcdExpiryLagMaxMs : 0;
+  const after = faultMs + pending + e.containerStart.maxMs + reElection + (death.terms.T_b?.maxMs ?? 0) + e.probeIntervalMs;
+  const extra = Math.max(0, after - death.maxMs);
+  const how = crashes === undefined ? "fails fast" : `hangs ≥ ${attemptMinMs / 1000} s, ≤ ${crashes} crash(es) fit`;
+  return term(
+    `bootstrap failed by the faulted node's apiserver behind nginx (${how}): ≤ fault + pending restart (${pending} ms) + T_c + ${mode === "hot-standby" ? "election + " : ""}T_b − death max`,
+    0,
+    extra / 2,
+    extra,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults with a duration: pause, etcd partition
+
+/** A window whose scenario expects two schedulers for a moment (pause, etcd partition). */
+export interface OverlapWindow extends ModelWindow {
+  /**
+   * Predicted bound on `dualSchedulerMs` and on `fencedSchedulers`. Terms: `fencings` (a count:
+   * how many connected schedulers Mesos may hand the framework away from), `perFencing` (ms one
+   * fenced scheduler may still be seen acting), `settle` (cold standby: ms after the fault's end
+   * by which the old leader's node runs no scheduler).
+   */
   overlap: { maxMs: number; terms: Record<string, Term>; formula: string };
+}
+
+/** @deprecated the old name; pause-leader has an overlap too. */
+export type PartitionWindow = OverlapWindow;
+
+/**
+ * How long a fenced scheduler may still be seen acting: it exits on `Framework failed over` at
+ * once (glog Fatal, §3.5), so this is the observers' lag (the Mesos and the /healthz probes, one
+ * interval each) plus an allowance for the exit on a loaded machine.
+ */
+export const FENCE_EXIT_ALLOWANCE_MS = 1_000;
+
+export interface FaultWindowOptions {
+  /**
+   * Kubelet restarts of the scheduler container on the master(s) that may take over, from earlier
+   * trials (backoff persists across trials). @default none
+   */
+  priorRestarts?: PriorRestarts;
+}
+
+/**
+ * After the fault ends, by when the old leader's node runs no scheduler (cold standby): its
+ * podmaster resumes (paused: within its sleep; cut from etcd: go-etcd's retry, backoff ≤ 1 s plus a
+ * 1 s dial timeout), sees another holder and deletes the manifest (§1.3 step 3); the kubelet's next
+ * file check removes the pod (≤ F) and stops it (2 s grace); 1 s for the round trips.
+ */
+export function settleAfterFaultMs(timers: Partial<ColdTimers> = {}): number {
+  const { sleepSecs: S, fileCheckSecs: F } = { ...DEFAULT_COLD_TIMERS, ...timers };
+  return Math.max(S * 1000, 2_000) + F * 1000 + 2_000 + 1_000;
+}
+
+/**
+ * Fencings: the takeover fences the old leader (1). Cold standby: until the old pod is removed
+ * (`settleAfterFaultMs`), its kubelet may restart the fenced scheduler; a restart that registers
+ * fences the new leader, whose kubelet restarts it, and it fences back: ≤ 2 per restart of the old
+ * one, counted as if its crash loop were fresh (an upper bound). Hot standby: a fenced `--ha`
+ * process comes back as a standby, never registering while the other holds the key: 1.
+ */
+function overlapFor(mode: StandbyMode, timers: ModeTimers, e: EnvTerms, faultName: string): OverlapWindow["overlap"] {
+  const perFencing = FENCE_EXIT_ALLOWANCE_MS + 2 * e.probeIntervalMs;
+  const cold = { ...DEFAULT_COLD_TIMERS, ...timers.cold };
+  const settle = settleAfterFaultMs(cold);
+  const restarts = mode === "cold-standby" ? restartsWithin(settle, cold.syncSecs * 1000) : 0;
+  const fencings = 1 + 2 * restarts;
+  const terms: Record<string, Term> = {
+    fencings: term(
+      mode === "cold-standby"
+        ? `1 (takeover) + 2 × restarts of the old leader's scheduler before its pod is removed (${restarts} within ${settle} ms after the ${faultName} ends)`
+        : "1 (takeover; a fenced --ha process returns as a standby)",
+      fencings,
+      fencings,
+      fencings,
+    ),
+    perFencing: term("a fenced scheduler exits at once: 1 s allowance + 2 × probe interval", perFencing, perFencing, perFencing),
+  };
+  if (mode === "cold-standby") {
+    terms.settle = term("old leader's podmaster resumes (≤ max(S, 2 s)) + kubelet file check F + 2 s stop + 1 s", settle, settle, settle);
+  }
+  return { maxMs: fencings * perFencing, terms, formula: "fencings × perFencing (each fencing allows perFencing of overlap)" };
+}
+
+/** The bounds of an overlap window, for the checks. */
+export function overlapBounds(w: OverlapWindow): { maxFencings: number; perFencingMs: number; settleAfterFaultMs?: number } {
+  const t = w.overlap.terms;
+  return {
+    maxFencings: t.fencings?.maxMs ?? 1,
+    perFencingMs: t.perFencing?.maxMs ?? w.overlap.maxMs,
+    ...(t.settle ? { settleAfterFaultMs: t.settle.maxMs } : {}),
+  };
+}
+
+/**
+ * `docker pause` of the leading node for `pauseMs`. A paused leader neither renews nor acts, so
+ * while the pause outlasts the lease the takeover follows the node-death window of the mode (§6.1
+ * / §6.2) — but the frozen node's apiserver stays in nginx's upstream: nginx connects (the kernel
+ * of a paused container still accepts) and waits up to `proxy_read_timeout` (the seed's: 12 h),
+ * so about half of the new scheduler's bootstrap requests hang until its client gives up (10 s),
+ * it exits and is restarted under crash-loop backoff (`disturbedBootstrap`). On unpause the old
+ * scheduler reads the `Framework failed over` Mesos sent meanwhile and exits.
+ */
+export function pauseLeaderWindow(
+  mode: StandbyMode,
+  pauseMs: number,
+  timers: ModeTimers = {},
+  env?: Partial<EnvTerms>,
+  opts: FaultWindowOptions = {},
+): OverlapWindow {
+  const e = resolveEnv(env);
+  const w = deathWindow(mode, timers, env);
+  const lease = maxLeaseMs(mode, timers, e);
+  const notes = [...w.notes];
+  if (pauseMs < lease) {
+    notes.push(`pause (${pauseMs} ms) is shorter than the longest lease (${lease} ms): a takeover is not certain; the window holds only if one happens`);
+  }
+  const hangs = SEED_NGINX.readTimeoutMs >= SCHEDULER_API_TIMEOUT_MS || !SEED_NGINX.nextUpstream.includes("timeout");
+  const terms = { ...w.terms };
+  if (hangs) terms.stall = disturbedBootstrap(mode, pauseMs, w, timers, e, checkPrior(opts.priorRestarts ?? NO_PRIOR_RESTARTS), SCHEDULER_API_TIMEOUT_MS);
+  return { ...window("pause-leader", terms, notes), overlap: overlapFor(mode, timers, e, "pause") };
 }
 
 /**
  * The leader is cut from etcd but not from Mesos for `partitionMs`. Its podmaster (cold) blocks in
  * go-etcd and keeps the manifest; its HA elector (hot) never steps down on errors. So the standby
- * wins after the lease runs out, exactly as after a death: the node-death window of the mode.
+ * wins after the lease runs out, as after a death; the cut node's apiserver answers 500s (and
+ * nginx 502s once it has disabled the other upstream), which can fail the new scheduler's
+ * bootstrap at once (`disturbedBootstrap` with no minimum per attempt).
  *
- * Overlap [inferred in the reference]: the new scheduler is up while the old one still holds the
- * framework, until the new one registers (≤ T_b) and Mesos fences the old one (`Framework failed
- * over` → exit 255), which the probes see within a poll. In cold standby the old node's kubelet
- * then restarts its scheduler (its manifest is still there) and the two ping-pong under crash-loop
- * backoff until the partition heals and the old podmaster deletes its manifest (≤ F + 2 s): every
- * restart of the key holder's scheduler while the other holds the framework adds up to T_b again.
- * Bound: handovers × (T_b,max + 2·probe), handovers = 1 + 2 × (kubelet restarts that fit in
- * partitionMs + F + 2 s). Hot standby: one handover (a partitioned HA standby cannot win again).
+ * Overlap: the new scheduler's registration fences the old one (Mesos: `Framework failed over` →
+ * exit 255). During the partition its kubelet restarts it, and it cannot read the framework id from
+ * etcd, so it exits before registering (§6.1 "etcd unreachable"): no second registration while the
+ * partition lasts. After the heal it can register once more before its podmaster removes it
+ * (`overlapFor`). Before issue 10 the bound counted 9–11 handovers over the whole partition.
  */
 export function partitionEtcdWindow(
   mode: StandbyMode,
   partitionMs: number,
   timers: ModeTimers = {},
   env?: Partial<EnvTerms>,
-): PartitionWindow {
+  opts: FaultWindowOptions = {},
+): OverlapWindow {
   const e = resolveEnv(env);
   const w = deathWindow(mode, timers, env);
   const lease = maxLeaseMs(mode, timers, e);
   const notes = [...w.notes];
   if (partitionMs < lease) notes.push(`partition (${partitionMs} ms) is shorter than the longest lease (${lease} ms): a takeover is not certain`);
-  const perHandover = w.terms.T_b!.maxMs + 2 * e.probeIntervalMs;
-  let handovers = 1;
-  let restartsTerm: Term | undefined;
-  if (mode === "cold-standby") {
-    const F = { ...DEFAULT_COLD_TIMERS, ...timers.cold }.fileCheckSecs;
-    const span = partitionMs + F * 1000 + 2000;
-    const restarts = restartsWithin(span, { ...DEFAULT_COLD_TIMERS, ...timers.cold }.syncSecs * 1000);
-    handovers = 1 + 2 * restarts;
-    restartsTerm = term(`kubelet restarts within partition + F + 2 s (${span} ms), each side`, restarts, restarts, restarts);
-  }
-  const overlapTerms: Record<string, Term> = {
-    perHandover: term("T_b,max + 2 × probe interval", perHandover, perHandover, perHandover),
-    handovers: term(mode === "cold-standby" ? "1 + 2 × restarts" : "1 (hot standby)", handovers, handovers, handovers),
-  };
-  if (restartsTerm) overlapTerms.restarts = restartsTerm;
-  return {
-    ...w,
-    case: "partition-etcd",
-    notes,
-    overlap: { maxMs: handovers * perHandover, terms: overlapTerms, formula: "handovers × perHandover" },
-  };
+  const terms = { ...w.terms, stall: disturbedBootstrap(mode, partitionMs, w, timers, e, checkPrior(opts.priorRestarts ?? NO_PRIOR_RESTARTS), 0) };
+  return { ...window("partition-etcd", terms, notes), overlap: overlapFor(mode, timers, e, "partition") };
 }
 
-/** How many kubelet restarts of a crash-looping container can happen within `spanMs` (first one immediate). */
-export function restartsWithin(spanMs: number, initialBackoffMs = 10_000): number {
-  let n = 0;
-  let elapsed = 0;
-  while (elapsed <= spanMs && n < 1000) {
-    n += 1;
-    elapsed += crashLoopBackoffMs(n, initialBackoffMs);
+// ---------------------------------------------------------------------------------------------
+// Election and lease checks
+
+/**
+ * The standby's election delay (`election-delay` check): from the leader key's expiry, as the
+ * etcd watch sees it, to the new holder's value: the standby's next poll, D1 ∈ [0, S) cold
+ * (podmaster `--sleep`) or [0, P) hot (the election period), plus its loop's round trips (0.5 s
+ * allowance) and both observations' lag.
+ */
+export function electionDelayBoundMs(mode: StandbyMode, timers: ModeTimers = {}, probeIntervalMs = DEFAULT_ENV.probeIntervalMs): number {
+  const poll = mode === "cold-standby" ? { ...DEFAULT_COLD_TIMERS, ...timers.cold }.sleepSecs : { ...DEFAULT_HOT_TIMERS, ...timers.hot }.electionPeriodSecs;
+  return poll * 1000 + 500 + 2 * probeIntervalMs;
+}
+
+/**
+ * How long etcd (v3.x serving the v2 API, default timers) can hold a v2 write sent while raft
+ * elects a new leader: its request timeout, 5 s + 2 × the 1 s election timeout. A lease refreshed
+ * during that stall expires unless more than this (plus the TTL expiry lag) is left of it.
+ */
+export const ETCD_V2_WRITE_STALL_MS = 5_000 + 2 * 1_000;
+
+/**
+ * The least lease lifetime left when the leader refreshes it: cold, T/2 − S (podmaster refreshes
+ * at the first check with less than T/2 left, §1.3); hot, TTL_e − P (km extends every P, §3.3).
+ */
+export function leaseSlackMs(mode: StandbyMode, timers: ModeTimers = {}): number {
+  if (mode === "cold-standby") {
+    const { ttlSecs: T, sleepSecs: S } = { ...DEFAULT_COLD_TIMERS, ...timers.cold };
+    return (T / 2 - S) * 1000;
   }
-  return n;
+  const { electionTtlSecs: TTL, electionPeriodSecs: P } = { ...DEFAULT_HOT_TIMERS, ...timers.hot };
+  return (TTL - P) * 1000;
 }
 
 /**
