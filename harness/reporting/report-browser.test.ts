@@ -20,19 +20,18 @@ import { writeReports } from "./write.js";
 const OUT = path.join(PROJECT_ROOT, "build", "report-browser");
 const TRIALS = 3;
 
-let browser: Browser;
+let browser: Browser | undefined;
 let runDir: string;
 
-/** Chromium from PATH, or a failure that says how to get it: this test never skips. */
-function chromiumPath(): string {
-  const found = whichCommand("chromium") ?? whichCommand("chromium-browser");
-  if (!found) throw new Error("Chromium is not installed: run `npm run setup` (it installs Debian's chromium package), then run this test again");
-  return found;
+/** The browser, or a failure of the test that says how to get Chromium: these tests never skip. */
+function ready(): Browser {
+  if (!browser) throw new Error("Chromium is not installed: run `npm run setup` (it installs Debian's chromium package), then run this test again");
+  return browser;
 }
 
 /** Opens `file` and returns the page with every console error and failed load it reported. */
 async function open(file: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await ready().newPage({ viewport: { width: 1400, height: 900 } });
   const problems: string[] = [];
   page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -79,13 +78,14 @@ async function labelProblems(page: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  const executablePath = chromiumPath();
   await rm(OUT, { recursive: true, force: true });
   // Two runs of one scenario and one of another: the indexes have something to list.
   await writeReports(OUT, sampleRunResult({ trials: 1, runId: "20261125-180000-aa01" }));
   await writeReports(OUT, sampleRunResult({ trials: 2, runId: "20261125-183000-bb02", scenario: "pause-leader" }));
   runDir = (await writeReports(OUT, sampleRunResult({ trials: TRIALS }), { logs: { "k8sm-20261125-193000-ab12-master-1": "I1125 master-1 up\n" } })).runDir;
-  browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+  const executablePath = whichCommand("chromium") ?? whichCommand("chromium-browser");
+  // As root (CI, these machines) Chromium needs --no-sandbox.
+  if (executablePath) browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
 }, 60_000);
 
 afterAll(async () => {
