@@ -90,10 +90,11 @@ async function up(ctx: CommandContext<typeof OPTIONS, TopologyInput>, input: UpI
     ["apiserver (nginx :80)", ep.apiserver],
     ["scheduler (nginx :81)", ep.scheduler],
     ["mesos master", ep.mesosMaster ?? "(not started: emulation missing)"],
-    ...ep.masters.map((m) => [`${m.role} (${m.name})`, `${m.ip}  apiserver :${PORTS.apiserver}, scheduler :${PORTS.scheduler}, controller-manager :${PORTS.controllerManager}`]),
+    ...ep.masters.map((m) => [`${m.role} (${m.name})`, m.ip]),
     ...topology.nodes.agents.map((a) => [`${a.role}`, a.ip]),
   );
   ctx.out(table.toString());
+  ctx.out(`on each master: apiserver :${PORTS.apiserver}, scheduler :${PORTS.scheduler}, controller-manager :${PORTS.controllerManager}`);
   ctx.out(`left running; remove it with: npm run topology -- down   (recorded in ${CURRENT_FILE})`);
   return 0;
 }
@@ -225,8 +226,9 @@ async function status(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId:
     if (s.frameworks === undefined) ctx.out("frameworks: no Mesos master in this topology");
     else if ("error" in s.frameworks) ctx.out(`frameworks: cannot read state.json: ${s.frameworks.error}`);
     else {
-      const fw = new Table({ head: ["framework", "name", "active", "pid", "scheduler on", "reregistered"], style: tableStyle() });
-      for (const f of s.frameworks) fw.push([f.id, f.name, String(f.active), f.pid, roleOf(pidIp(f.pid)), f.reregisteredTime ? formatTimestamp(f.reregisteredTime * 1000) : "-"]);
+      // Two lines per framework keep the table within 120 columns.
+      const fw = new Table({ head: ["framework", "active", "scheduler pid", "reregistered"], style: tableStyle() });
+      for (const f of s.frameworks) fw.push([`${f.id}\n${f.name}`, String(f.active), `${f.pid}\non ${roleOf(pidIp(f.pid))}`, f.reregisteredTime ? formatTimestamp(f.reregisteredTime * 1000) : "-"]);
       ctx.out(s.frameworks.length ? fw.toString() : "frameworks: none registered");
     }
     const masters = new Table({ head: ["master", "ip", "apiserver :8080", "scheduler :10251", "controller-manager :10252"], style: tableStyle() });
