@@ -1,12 +1,12 @@
 /**
- * The proof matrix (issue 10, docs/MATRIX.md), fast profile: every scenario passes
+ * The proof matrix (docs/MATRIX.md), fast profile: every scenario passes
  * `--repeat PROOF_REPEAT.correct` on the correct system, and fails, with the check the matrix names,
  * on each planted bug it exists to catch. The runs go through `executeRun` in this process, two
  * topologies at a time (each its own network, names and report folder), and every report they
  * write is validated against docs/result.schema.json.
  *
  * A summary of every run (verdicts, failed checks, report folder) is written to
- * build/matrix-results.json for the issue notes.
+ * build/matrix-results.json, to read after the run.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

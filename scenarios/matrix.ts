@@ -1,5 +1,5 @@
 /**
- * The proof matrix (issue 10): for every scenario, the planted bugs it must catch and the check
+ * The proof matrix: for every scenario, the planted bugs it must catch and the check
  * that must fail on each. Built from the bug catalogue's targets (harness/topology/bugs.ts), so
  * the table in docs/MATRIX.md, the unit test that keeps it current and the Docker-tier test that
  * proves it (scenarios/matrix.docker.test.ts) read one source.

@@ -157,7 +157,7 @@ export function checksFor(def: ScenarioDefinition, spec: TopologySpec, window: M
 }
 
 /**
- * The loop whose phase the fault is drawn in (issue 5: uniformly at random within the renewal
+ * The loop whose phase the fault is drawn in (uniformly at random within the renewal
  * period, so samples are not biased): cold standby, the podmaster refresh cadence ≈ T/2; hot
  * standby, the election period; a scheduler-only fault, the kubelet sync period.
  */

@@ -1,5 +1,5 @@
 /**
- * The failover windows of the behaviour reference §6 (k8sm-ha-behaviour.md) as functions of the
+ * The failover windows of the behaviour reference §6 (docs/k8sm-ha-behaviour.md) as functions of the
  * configured timers. Each window is a sum of named terms, each with its own range, so a report can
  * show the derivation. Times are ms from the fault to the new scheduler's `Registered` as Mesos
  * shows it (framework active with a new pid).
@@ -77,7 +77,7 @@ export const DEFAULT_HOT_TIMERS: HotTimers = { electionTtlSecs: 30, electionPeri
  * Defaults for the environment terms, from the reference's wording (§6 notation):
  * T_c "a few seconds" with a cached image → [0, 5 s], mean 1 s;
  * T_b "sub-second to ~2 s when Mesos is up" → [0, 2 s], mean 1 s;
- * g ≤ 0.5 s; the probe interval at its bound, 100 ms (issue 5: at most 100 ms; the runner passes
+ * g ≤ 0.5 s; the probe interval at its bound, 100 ms (the probes poll at most every 100 ms; the runner passes
  * its own, PROBE_INTERVAL_MS in harness/runner/plan.ts, 50 ms).
  */
 export const DEFAULT_ENV: EnvTerms = {
@@ -492,7 +492,7 @@ export function pauseLeaderWindow(
  * exit 255). During the partition its kubelet restarts it, and it cannot read the framework id from
  * etcd, so it exits before registering (§6.1 "etcd unreachable"): no second registration while the
  * partition lasts. After the heal it can register once more before its podmaster removes it
- * (`overlapFor`). Before issue 10 the bound counted 9–11 handovers over the whole partition.
+ * (`overlapFor`). An earlier bound counted 9–11 handovers over the whole partition.
  */
 export function partitionEtcdWindow(
   mode: StandbyMode,
