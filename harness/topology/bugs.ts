@@ -60,7 +60,8 @@ const CATALOGUE = {
         scenario: "partition-etcd",
         check: "single-active-scheduler",
         sets: ["podmaster-variant=C"],
-        note: "variants A and B (go-etcd 2.0.0-3) block in GET and keep the manifest by design; with C the correct overlap is one handover, with the bug the two schedulers ping-pong for the whole partition",
+        note:
+          "variants A and B (go-etcd 2.0.0-3) block in GET and keep the manifest by design. With C the correct podmaster deletes it ≈ T after the cut and the cut node runs no scheduler until the heal; with the bug its kubelet keeps restarting the fenced scheduler, which cannot read the framework id and exits 0, for the whole partition: the check must count scheduler processes on the cut node after cut + T + F + 2 s",
       },
     ],
   },
@@ -153,8 +154,11 @@ const CATALOGUE = {
     description: "a Mesos master that, on a failover re-registration, keeps the old scheduler's stream instead of sending it \"Framework failed over\": both get offers and launch tasks",
     models: "§4.1 failoverFramework; §3.3 and §6.2: Mesos, not etcd, is the effective fence of a scheduler that lost its lease",
     targets: [
-      { scenario: "partition-etcd", check: "single-active-scheduler", note: "the cut-off leader is never fenced: two schedulers act for the rest of the partition" },
-      { scenario: "pause-leader", check: "single-active-scheduler", note: "after the unpause the old scheduler acts until its podmaster's manifest deletion reaches the kubelet (S + F + 2 s)" },
+      {
+        scenario: "partition-etcd",
+        check: "single-active-scheduler",
+        note: "the cut-off leader is never fenced: two schedulers act for the rest of the partition. Not pause-leader: there the old podmaster removes the old scheduler within S + F + 2 s of the unpause, before or just after the takeover (no overlap in the fast profile)",
+      },
     ],
   },
 } as const satisfies Record<string, BugEntry>;
