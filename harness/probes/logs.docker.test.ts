@@ -30,7 +30,10 @@ describe("log and Docker-event probes against a real container", () => {
     const ac = new AbortController();
     const targets = { etcdUrls: [], apiUrl: "", mesosUrl: "", frameworkName: "Kubernetes", intervalMs: 100, masters: [{ name: "master-1", ip: "", container: c.name }] };
     const runs = [logsProbe(docker, targets).run((p) => seen.push(p), ac.signal), dockerEventsProbe(docker, runLabelFilter(runId)).run((p) => seen.push(p), ac.signal)];
-    const until = async (f: () => boolean) => { for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 100)); };
+    // Eventual states of a real container on a possibly loaded machine: a generous bound on the wait, no claim on speed.
+    const until = async (f: () => boolean) => {
+      for (const end = Date.now() + 60_000; !f(); await new Promise((r) => setTimeout(r, 100))) if (Date.now() > end) throw new Error("not seen within 60 s");
+    };
     await until(() => seen.some((p) => p.kind === "log-match"));
     // A killed and restarted container (the runner's converge step) is followed again, from its new life only.
     await c.kill("SIGKILL");
@@ -39,10 +42,11 @@ describe("log and Docker-event probes against a real container", () => {
     await c.pause();
     await until(() => seen.some((p) => p.kind === "docker-event" && p.action === "pause"));
     await c.unpause();
-    const t0 = Date.now();
     ac.abort();
-    await Promise.all(runs);
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    // The container runs on and its log stream never ends by itself: only the abort can end the
+    // probes. The guard only turns a hang into a clear failure before the tier's 300 s test timeout.
+    const ended = await Promise.race([Promise.all(runs).then(() => "ended"), new Promise((r) => setTimeout(() => r("still running 60 s after the abort"), 60_000))]);
+    expect(ended).toBe("ended");
     const matches = seen.filter((p) => p.kind === "log-match");
     expect(matches).toHaveLength(2);
     expect(matches[0]).toMatchObject({ container: c.name, pattern: "incompatible-offer" });
