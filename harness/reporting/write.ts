@@ -1,4 +1,5 @@
-import { cp, mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { cp, mkdir, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HarnessError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -25,6 +26,11 @@ export interface WrittenReports {
  * `<outRoot>/<scenario>/latest` at it. Every file is attempted even when one fails (the run may be
  * failing already: reports are written anyway); afterwards any failure throws `E_REPORT` naming them.
  * `logs` (container → text) go to `logs/<container>.log`.
+ *
+ * Never a partial report, whenever the process dies (SIGKILL, a full disk): each file is written
+ * under a temporary name and renamed into place, so it is whole or absent; `result.json` comes
+ * last, so a folder with one has every other file too; `latest` moves (by a rename as well) only
+ * once every file was written.
  */
 export async function writeReports(outRoot: string, r: RunResult, opts: { logs?: Record<string, string> } = {}): Promise<WrittenReports> {
   const runDir = runDirFor(outRoot, r);
@@ -36,19 +42,19 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
   const logNames = [...logFiles].sort().map((f) => `logs/${f}`);
   const docsHref = path.relative(runDir, path.join(PROJECT_ROOT, "docs")).split(path.sep).join("/");
   const renderers: [string, () => string | Promise<string>][] = [
-    ["result.json", () => renderResultJson(r)],
     ["summary.md", () => renderSummaryMd(r)],
     ["junit.xml", () => renderJunit(r)],
     ["history.ndjson", () => renderHistoryNdjson(r)],
     ["report.html", () => renderReportHtml(r, { logs: logNames, docsHref })],
     ...Object.entries(opts.logs ?? {}).map(([c, text]): [string, () => string] => [path.join("logs", `${safeName(c)}.log`), () => text]),
+    ["result.json", () => renderResultJson(r)],
   ];
   const files: string[] = [];
   const failures: string[] = [];
   for (const [name, render] of renderers) {
     const file = path.join(runDir, name);
     try {
-      await writeFile(file, await render());
+      await writeAtomic(file, await render());
       files.push(file);
     } catch (err) {
       failures.push(`${name}: ${(err as Error).message}`);
@@ -56,16 +62,20 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
   }
   let latest: WrittenReports["latest"] = "symlink";
   const link = path.join(outRoot, r.scenario, "latest");
-  try {
-    await rm(link, { recursive: true, force: true });
+  if (failures.length === 0) {
+    const staged = tempName(link);
     try {
-      await symlink(r.runId, link, "dir");
-    } catch {
-      latest = "copy";
-      await cp(runDir, link, { recursive: true });
+      try {
+        await symlink(r.runId, staged, "dir");
+      } catch {
+        latest = "copy";
+        await cp(runDir, staged, { recursive: true });
+      }
+      await replace(staged, link);
+    } catch (err) {
+      await rm(staged, { recursive: true, force: true }).catch(() => {});
+      failures.push(`latest: ${(err as Error).message}`);
     }
-  } catch (err) {
-    failures.push(`latest: ${(err as Error).message}`);
   }
   // The run indexes (<outRoot>/<scenario>/index.html, <outRoot>/index.html) list this run from now on.
   await writeRunIndexes(outRoot, r.scenario).catch((err: unknown) => failures.push(`index.html: ${(err as Error).message}`));
@@ -73,6 +83,38 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
     throw new HarnessError("E_REPORT", `could not write ${failures.length} report file(s) in ${runDir}: ${failures.join("; ")}`, "Check disk space and permissions of the --out directory.");
   }
   return { runDir, files, latest };
+}
+
+/** A name beside `file` for writing it before it is renamed into place (hidden, unique to this write). */
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString("hex")}`);
+}
+
+/** `file` whole or not at all: written under a temporary name, flushed, renamed. */
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const tmp = tempName(file);
+  try {
+    await writeFile(tmp, content, { flush: true });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Renames `from` over `to`. A rename replaces a file or a symlink at once; a directory in the way
+ * (`latest` copied where symlinks are refused) is removed first.
+ */
+async function replace(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw err;
+    await rm(to, { recursive: true, force: true });
+    await rename(from, to);
+  }
 }
 
 function safeName(container: string): string {
