@@ -72,8 +72,8 @@ const CATALOGUE = {
     targets: [
       {
         scenario: "kill-leader",
-        check: "timing-oracle",
-        note: "only when the extra 2S pushes the sample over the model maximum; a phase check newLeaderElectedMs − leaseExpiredMs ≤ S + g + 2 probe intervals (proposed: election-delay) fails in about 2 of 3 trials",
+        check: "election-delay",
+        note: "the new holder comes D1 ∈ [0, 3S) after the expiry against a bound of S + 0.5 s + 2 probe intervals: about half the trials fail in the fast profile (S = 1 s), two in three in the seed profile; 5 trials catch it with ≈ 95 %. The timing oracle's wider window rarely sees it",
       },
     ],
   },
@@ -105,7 +105,7 @@ const CATALOGUE = {
       {
         scenario: "usr1-failover",
         check: "single-active-scheduler",
-        note: "two scheduler processes on the leader node for the rest of the trial (the child acts; the kubelet's restarted scheduler retries its bind on :10251): the check must count processes, not nodes",
+        note: "two scheduler processes on the leader node: the child re-registers at once, the kubelet's restart of the container registers again (its HTTP bind retries beside the child's :10251) and Mesos fences the child, a fencing where a correct USR1 failover has none; invisible to a count of nodes",
       },
     ],
   },
