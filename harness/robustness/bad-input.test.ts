@@ -3,7 +3,7 @@
 // harness/setup/options.test.ts already cover is not repeated: this adds the absurdly large, the
 // other negatives, zeros and non-numbers, empty paths, and the entries end to end.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -64,6 +64,9 @@ describe("npm run scenario: values out of range, before any container", () => {
     [["--set", "failover-timeout=0x10"], /--set failover-timeout: expected a decimal number, got "0x10"/],
     [["--set", "etcd-members=2"], /`etcdMembers` must be one of 1, 3, got 2/],
     [["--repeat", "1.5"], /--repeat must be an integer, got "1\.5"/],
+    // a negative number given as the option's next argument is its value (not Node's "argument is ambiguous")
+    [["--repeat", "-1"], /--repeat must be between 1 and 1000, got -1/],
+    [["--seed", "-5"], /--seed must be between 0 and 9007199254740991, got -5/],
     [["--seed", "abc"], /--seed must be an integer, got "abc"/],
     // malformed --set, unknown and empty values
     [["--set", "ttl-secs"], /--set "ttl-secs": expected key=value/],
@@ -77,6 +80,13 @@ describe("npm run scenario: values out of range, before any container", () => {
     const err = await parse(["kill-leader", ...(args as string[])]).then(() => null, (e: unknown) => e as { code?: string; message?: string });
     expect(err?.code).toBe("E_INPUT");
     expect(err?.message).toMatch(message);
+  });
+
+  it("the CLI says --repeat -1 is out of range, in its own words", () => {
+    const r = run("scenarios/main.ts", "kill-leader", "--profile", "fast", "--repeat", "-1");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/error \[E_INPUT\]: --repeat must be between 1 and 1000, got -1/);
+    expect(r.stderr).not.toMatch(/ambiguous/);
   });
 
   it("the CLI exits 2 on an absurd value without reaching Docker", () => {
@@ -93,9 +103,9 @@ describe("npm run topology: the same kinds of input", () => {
   writeFileSync(file, "");
 
   it.each([
-    [["up", "--masters", "500"], /`masters` must be between 1 and 9, got 500/],
-    [["up", "--masters=-1"], /`masters` must be between 1 and 9, got -1/],
-    [["up", "--masters", "abc"], /--set masters: expected an integer, got "abc"/],
+    [["up", "--masters", "500"], /--masters must be between 1 and 9, got 500/],
+    [["up", "--masters=-1"], /--masters must be between 1 and 9, got -1/],
+    [["up", "--masters", "abc"], /--masters must be an integer, got "abc"/],
     [["up", "--set", "agents=99999"], /`agents` must be between 1 and 16, got 99999/],
     [["up", "--set", "ttl-secs=99999999"], /`podmaster\.ttlSecs` must be between 1 and 3600/],
     [["up", "--set", "sleep=abc"], /--set sleep: invalid duration "abc"/],
@@ -108,6 +118,37 @@ describe("npm run topology: the same kinds of input", () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/error \[E_INPUT\]/);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("cleans up", () => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe("--out and --log-dir: checked level by level, nothing created when refused", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "k8sm-badinput-"));
+
+  // Node's recursive mkdir loops for ever on procfs: the CLI must refuse at once (the spawn's 30 s timeout would kill a spinning one: status null).
+  it.each([
+    ["scenarios/main.ts", ["kill-leader", "--profile", "fast", "--out", "/proc/k8sm-chaos/reports"], /--out \/proc\/k8sm-chaos\/reports is not a writable directory \(ENOENT\)/],
+    ["harness/cli/topology.ts", ["up", "--log-dir", "/proc/k8sm-chaos/logs"], /--log-dir \/proc\/k8sm-chaos\/logs is not a writable directory \(ENOENT\)/],
+    ["harness/cli/topology.ts", ["up", "--log-dir", "/proc/self/k8sm-chaos"], /--log-dir \/proc\/self\/k8sm-chaos is not a writable directory/],
+  ])("%s %j exits 2 at once", (entry, args, message) => {
+    const r = run(entry, ...args);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("a refused --out leaves no parent folder behind", () => {
+    const base = path.join(dir, "made", "by", "nobody");
+    const r = run("scenarios/main.ts", "kill-leader", "--profile", "fast", "--out", path.join(base, "x".repeat(300)));
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--out .* is not a writable directory \(ENAMETOOLONG/);
+    expect(existsSync(path.join(dir, "made"))).toBe(false);
+  });
+
+  it("an --out made of several new levels is created", async () => {
+    const out = path.join(dir, "new", "a", "b");
+    expect(await parse(["kill-leader", "--out", out])).toMatchObject({ outDir: out });
+    expect(existsSync(out)).toBe(true);
   });
 
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));
