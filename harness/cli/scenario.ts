@@ -17,6 +17,7 @@ import { renderConsoleSummary } from "../reporting/text.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import type { RunEngine } from "../runner/engine.js";
 import { executeRun } from "../runner/execute-run.js";
+import type { TrialResult } from "../reporting/result.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 import { intOption, writableDirOption } from "./args.js";
@@ -111,7 +112,7 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   let kept = false;
   const command = defineCommand({
     ...scenarioSpec(catalogue, (s) => process.stdout.write(s)),
-    async run({ input, signal, progress, out, setCleanupHint }) {
+    async run({ input, signal, progress, out, setCleanupHint, workDone }) {
       if (!input) return 0;
       const runId = newRunId();
       kept = input.keep;
@@ -123,12 +124,14 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
         { engine, signal, outDir: input.outDir, runId, keep: input.keep, progress, invocation: { argv, rerun: rerunCommand(input) } },
       );
       if (reportError) throw reportError;
+      // A Ctrl-C that came while the reports were written cut nothing: the report stands, and so does its exit code.
+      if (result.status !== "interrupted") workDone();
       progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);
       out(renderConsoleSummary(result));
       if (input.keep && result.status === "completed") progress(`topology kept running (run ${runId}); remove it with: npm run topology -- down --run-id ${runId}`);
       if (result.status === "failed") throw new HarnessError(result.error!.code as ErrorCode, result.error!.message, result.error!.hint);
       if (result.status === "interrupted") return 130;
-      if (result.verdict === "unknown") progress("verdict unknown: no healthy baseline before the fault in at least one trial (see the report)");
+      if (result.verdict === "unknown") progress(`verdict unknown: ${unknownReasons(result.trials).join("; ")} (see the report)`);
       return result.verdict === "pass" ? 0 : 1;
     },
   });
@@ -137,6 +140,16 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   // process alive for ever (as in `topology up`). Everything is written: exit explicitly.
   if (kept) process.exit(code);
   return code;
+}
+
+/** Why each trial whose verdict is unknown is: its note when it never injected, else its checks that could not tell. */
+export function unknownReasons(trials: readonly TrialResult[]): string[] {
+  return trials.flatMap((t) => {
+    if (t.verdict !== "unknown") return [];
+    const notes = t.history.flatMap((e) => (e.kind === "note" && /^(no steady state|trial cut short|fault delivered)/.test(String(e.text)) ? [String(e.text)] : []));
+    const checks = t.checks.filter((c) => c.verdict === "unknown").map((c) => `${c.name}: ${c.message}`);
+    return [`trial ${t.index + 1}: ${[...notes, ...checks].join("; ") || "see its checks"}`];
+  });
 }
 
 /** The command that reruns this run with its seed pinned. */

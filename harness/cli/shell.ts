@@ -34,7 +34,9 @@
  * with `parseCommand(spec, argv)`: the same checks and errors, nothing run.
  *
  * Exit codes: 0 pass, 1 a check failed (the command returns it), 2 bad input or a harness error
- * (anything thrown), 130 interrupted (Ctrl-C/SIGTERM aborted `ctx.signal`, whatever run returned).
+ * (anything thrown, a failed teardown, or output lost to a closed stdout/stderr after an exit 0),
+ * 130 interrupted (Ctrl-C/SIGTERM aborted `ctx.signal`, whatever run returned, unless it called
+ * `ctx.workDone()`). Output errors (EPIPE, EIO) never stop the work nor its cleanup.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { exitCodeFor, formatError, HarnessError, InputError } from "../errors.js";
@@ -107,6 +109,11 @@ export interface CommandContext<O extends OptionsConfig, I> {
   readonly elapsedMs: () => number;
   /** What to tell the user when the teardown fails (default: run `npm run reap`). */
   readonly setCleanupHint: (hint: string) => void;
+  /**
+   * Says the outcome is settled whatever Ctrl-C did (a run whose report says it completed: the
+   * interrupt came while the reports were written): the code `run` returns is the exit code, not 130.
+   */
+  readonly workDone: () => void;
 }
 
 export interface CommandDefinition<O extends OptionsConfig, I> extends CommandSpec<O, I> {
@@ -273,12 +280,39 @@ export interface RunCommandOptions extends ShellIo {
   readonly startedAtMs?: number;
 }
 
+/** A standard stream that could not be written (its reader went away), and why. */
+const brokenStreams = new Map<NodeJS.WriteStream, NodeJS.ErrnoException>();
+const guardedStreams = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * A writer to process.stdout or process.stderr that never throws and never crashes the process: a
+ * closed pipe (`| head`: EPIPE) or a closed terminal (EIO) marks the stream broken, and what is
+ * written to it after that is dropped. Without the 'error' listener Node would crash on the first
+ * such write, wherever in the run it happens (during the launch, mid-teardown) and leave the
+ * topology behind; the listener also covers direct writes elsewhere (a late teardown step).
+ */
+export function safeWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  if (!guardedStreams.has(stream)) {
+    guardedStreams.add(stream);
+    stream.on("error", (err: NodeJS.ErrnoException) => void (brokenStreams.has(stream) || brokenStreams.set(stream, err)));
+  }
+  return (text) => {
+    if (brokenStreams.has(stream) || stream.destroyed) return;
+    try {
+      stream.write(text);
+    } catch (err) {
+      brokenStreams.set(stream, err as NodeJS.ErrnoException);
+    }
+  };
+}
+
 /** Parses `argv` and runs the command; resolves with the exit code (never rejects). */
 export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinition<O, I>, argv: readonly string[], options: RunCommandOptions = {}): Promise<number> {
   const now = (): number => performance.timeOrigin + performance.now();
   const startedAt = options.startedAtMs ?? now();
-  const stdout = options.stdout ?? ((text: string) => void process.stdout.write(text));
-  const stderr = options.stderr ?? ((text: string) => void process.stderr.write(text));
+  const stdout = options.stdout ?? safeWriter(process.stdout);
+  const stderr = options.stderr ?? safeWriter(process.stderr);
+  const ownStreams = (["stdout", "stderr"] as const).filter((n) => options[n] === undefined).map((n) => [n, process[n]] as const);
   const elapsedMs = (): number => now() - startedAt;
   const progress = (line: string): void => stderr(`[${formatClock(elapsedMs())}] ${line}\n`);
 
@@ -295,6 +329,7 @@ export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinit
   const teardown = new TeardownStack();
   const interrupts = installInterruptHandlers({ controller, teardown, log: progress });
   let cleanupHint = "what is left carries the label k8sm-chaos.run-id; `npm run reap` removes it once the Docker engine answers";
+  let workDone = false;
   let code: number;
   try {
     code = (await cmd.run({
@@ -305,6 +340,7 @@ export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinit
       out: (text) => stdout(text.endsWith("\n") ? text : `${text}\n`),
       elapsedMs,
       setCleanupHint: (hint) => (cleanupHint = hint),
+      workDone: () => void (workDone = true),
     })) ?? 0;
   } catch (err) {
     // After Ctrl-C, whatever the run threw on its way out is a consequence: say what happened.
@@ -322,5 +358,16 @@ export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinit
   } finally {
     interrupts.uninstall();
   }
-  return controller.signal.aborted ? 130 : code;
+  if (controller.signal.aborted && !workDone) return 130;
+  // Output that could not be written is a failure the user must not take for a pass (the work and
+  // its cleanup were done: a report on disk has what the output would have said).
+  const lost = ownStreams.flatMap(([name, s]) => {
+    const err = brokenStreams.get(s);
+    return err ? [`${name} was closed (${err.code ?? err.message})`] : [];
+  });
+  if (lost.length && code === 0) {
+    stderr(`output: ${lost.join(", ")}; what it would have said is lost (the report, if any, has it)\n`);
+    code = 2;
+  }
+  return code;
 }
