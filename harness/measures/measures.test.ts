@@ -79,6 +79,15 @@ describe("computeMeasures", () => {
     expect(schedulerProcesses(never, FAULT_T)).toEqual({ dualMs: 0, fencings: [] });
   });
 
+  it("a fenced scheduler whose exit the /healthz probe saw just before Mesos's new pid: one fencing, no overlap, and the kubelet's restart is not it", () => {
+    // As seen in a partition-etcd run: master-1 down at 31990, master-2's pid at 32000, master-1's
+    // kubelet restarts its (crash-looping) scheduler at 33000.
+    const entries = dualSchedulerPartition().entries.filter((e) => !(e.kind === "scheduler-health" && e.t === 32_500));
+    entries.push({ t: 31_990, kind: "scheduler-health", node: "master-1", up: false }, { t: 33_000, kind: "scheduler-health", node: "master-1", up: true });
+    const p = schedulerProcesses(entries.sort((a, b) => a.t - b.t), FAULT_T);
+    expect(p).toMatchObject({ dualMs: 0, fencings: [{ t: 32_000, node: "master-1" }] });
+  });
+
   it("counts processes, not nodes: a USR1 child that survives next to the kubelet's restart on the same node", () => {
     const bad = measure(usr1ChildSurvives());
     expect(bad.fencedSchedulers).toBe(1);

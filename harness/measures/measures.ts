@@ -331,6 +331,13 @@ function schedulerStarted(entries: readonly HistoryEntry[], faultT: number, newN
   return chosen.t - faultT;
 }
 
+/**
+ * A fenced scheduler exits at once (glog Fatal on `Framework failed over`, §3.5): when its node's
+ * /healthz was seen going down at most this long before the new pid was seen registered, the two
+ * probes saw the fencing and the exit in the opposite order; the node was not frozen.
+ */
+const FENCE_EXIT_SEEN_MS = 2_000;
+
 /** Mesos handed the framework away from a connected, live scheduler process (`Framework failed over`). */
 export interface Fencing {
   /** When it was seen: the new pid's registration, or (deposed while frozen) the old node's return. */
@@ -350,11 +357,12 @@ export interface Fencing {
  * (a) it is the framework's pid and Mesos shows the framework active; or
  * (b) it was that pid while the framework was active, another pid then registered (Mesos sent it
  *     `Framework failed over`: a **fencing**), and it has not gone away since: its node's
- *     `/healthz` has not gone from up to down. A fenced process that was frozen at that moment (its
- *     node's `/healthz` down, e.g. paused) counts from when its node answers again; one whose node
- *     never answers again (it died) does not count, nor does one whose node went down and came
- *     back up between its registration and the fencing (it died unseen by Mesos's poll, and
- *     another process answers on the node now).
+ *     `/healthz` has not gone from up to down. A fenced process whose node went down at most
+ *     `FENCE_EXIT_SEEN_MS` before (its exit on the fence, seen first) is a fencing, gone at once.
+ *     One frozen at that moment (its node down for longer, e.g. paused) counts from when its node
+ *     answers again; one whose node never answers again (it died) does not count, nor does one
+ *     whose node went down and came back up between its registration and the fencing (it died
+ *     unseen by Mesos's poll, and another process answers on the node now).
  * In both cases only while its node's `/healthz` answers (a node never probed counts as up: this
  * can only overcount). `dualMs` is the time, from `fromT`, with two or more acting processes;
  * `fencings` those from `fromT`. Two on one node count twice (a USR1 child that survived its
@@ -411,8 +419,12 @@ export function schedulerProcesses(entries: readonly HistoryEntry[], fromT = Num
       const prev = current.get(e.id);
       if (prev && prev.active && prev.pid !== e.pid) {
         // Another pid registered while `prev` was connected: Mesos fenced it.
-        const diedUnseen = (lastDown.get(prev.node) ?? Number.NEGATIVE_INFINITY) > prev.since && up.get(prev.node) === true;
-        if (!diedUnseen) {
+        const downAt = lastDown.get(prev.node) ?? Number.NEGATIVE_INFINITY;
+        const diedUnseen = downAt > prev.since && up.get(prev.node) === true;
+        // Its exit on the fence, seen by the /healthz probe before the Mesos probe saw the new pid.
+        const exitedOnFence = downAt > prev.since && up.get(prev.node) === false && e.t - downAt <= FENCE_EXIT_SEEN_MS;
+        if (exitedOnFence) fence(e.t, prev.pid, prev.node, e.pid);
+        else if (!diedUnseen) {
           const pending = !isUp(prev.node);
           fenced.set(prev.pid, { node: prev.node, by: e.pid, pending });
           if (!pending) fence(e.t, prev.pid, prev.node, e.pid);

@@ -85,6 +85,9 @@ describe("scenario plan", () => {
     expect(minObserveMs(partition, FAST_SPEC)).toBe(18_000 + 6_000 + 1_000 + 7_000);
     expect(minObserveMs(killLeader, FAST_SPEC)).toBe(0);
     expect(minObserveMs(etcdKill, FAST_SPEC)).toBe(12_000);
+    // A restart in place: until the kubelet's restart must have registered, so a surviving USR1 child is seen fenced.
+    const restart = modelFor(killScheduler, FAST_SPEC)!;
+    expect(minObserveMs(killScheduler, FAST_SPEC, restart)).toBe(restart.maxMs + 1_000);
   });
 
   it("draws the fault phase within the renewal period and budgets the observe phase past the fault", () => {
@@ -145,6 +148,7 @@ describe("the kubelet's crash-loop backoff across trials", () => {
     // Five earlier restarts: b(5) = 160 s at Y = 10 s; the issue's 85 s delay of trial 5 lies inside trial 5's window.
     expect(t6.window!.minMs).toBe(160_000);
     expect(t6.observeBudgetMs).toBeGreaterThan(t6.window!.maxMs);
+    expect(t6.minObserveMs).toBe(t6.window!.maxMs + 1_000);
     expect(t6.checks.find((c) => c.check === "timing-oracle")).toMatchObject({ note: expect.stringMatching(/master-1's scheduler restarted 5 time/) });
     const t5 = planForTrial(run, { targets: [{ node: "master-1" }], injectedAtMs: 500 }, earlier.slice(0, 4), 299_500);
     expect(85_000).toBeGreaterThanOrEqual(t5.window!.minMs);

@@ -238,7 +238,7 @@ export function resolvePlan(plan: RunPlan): ResolvedPlan {
     steadyBudgetMs: steadyBudgetMs(spec),
     observeBudgetMs: observeBudgetMs(def, spec, window),
     convergeBudgetMs: convergeBudgetMs(spec),
-    minObserveMs: minObserveMs(def, spec),
+    minObserveMs: minObserveMs(def, spec, window),
   };
 }
 
@@ -246,14 +246,18 @@ export function resolvePlan(plan: RunPlan): ResolvedPlan {
  * No failover expected: at least max(10 s, 2 T), so a lease lapse or a takeover would be seen. A
  * bounded overlap (pause, partition): the fault, then until the old leader must have stood down
  * (cold: `settleAfterFaultMs`), then one more restart cycle of a scheduler (Y + T_c + T_b ≤ Y + 7 s),
- * so a fight that goes on after the heal is seen. Else 0: observation ends on recovery.
+ * so a fight that goes on after the heal is seen. A restart in place (kill-scheduler,
+ * usr1-failover): until the kubelet's restart must have registered (the window's max) and 1 s
+ * more, so a second process next to it (a USR1 child that survived its container registers first,
+ * at once) is seen being fenced. Else 0: observation ends on recovery.
  */
-export function minObserveMs(def: ScenarioDefinition, spec: TopologySpec): number {
+export function minObserveMs(def: ScenarioDefinition, spec: TopologySpec, window: ModelWindow | null = null): number {
   if (!def.expect.failover) return Math.max(10_000, spec.podmaster.ttlSecs * 2_000);
   if (def.expect.dualScheduler === "bounded") {
     const settle = spec.mode === "cold-standby" ? settleAfterFaultMs(coldTimers(spec)) : 0;
     return faultDurationMs(def, spec) + settle + spec.kubelet.syncFrequencyMs + 7_000;
   }
+  if (def.model === "cold-scheduler-restart" && window) return window.maxMs + 1_000;
   return 0;
 }
 
@@ -369,11 +373,12 @@ export function planForTrial(plan: ResolvedPlan, fault: FiredFault | null, earli
   const prior = { min: Math.min(...per.map((p) => p.min)), max: Math.max(...per.map((p) => p.max)) };
   const window = modelFor(def, plan.spec, plan.intervalMs, { priorRestarts: prior });
   const Y = plan.spec.kubelet.syncFrequencyMs;
+  const [lo, hi] = [crashLoopBackoffMs(prior.min, Y) / 1000, crashLoopBackoffMs(prior.max, Y) / 1000];
   const note =
     `crash-loop backoff carried over from earlier trials: ${per.map((p) => `${p.node}'s scheduler restarted ${p.min === p.max ? p.min : `${p.min}–${p.max}`} time(s)`).join(", ")}` +
-    ` → next restart after ${crashLoopBackoffMs(prior.min, Y) / 1000}–${crashLoopBackoffMs(prior.max, Y) / 1000} s + [0, Y)`;
+    ` → next restart after ${lo === hi ? lo : `${lo}–${hi}`} s + [0, Y)`;
   const checks = checksFor(def, plan.spec, window, plan.intervalMs).map((c) => (c.check === "timing-oracle" ? { ...c, note } : c));
-  return { ...plan, window, checks, observeBudgetMs: observeBudgetMs(def, plan.spec, window) };
+  return { ...plan, window, checks, observeBudgetMs: observeBudgetMs(def, plan.spec, window), minObserveMs: minObserveMs(def, plan.spec, window) };
 }
 
 /** Time to reach steady state: a full cold election (T + S + F) plus bootstrap and pod start, twice over. */
