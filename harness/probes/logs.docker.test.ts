@@ -5,6 +5,10 @@ import { resolveImages } from "../setup/images.js";
 import type { EntryPayload } from "../history/types.js";
 import { dockerEventsProbe, logsProbe } from "./logs.js";
 
+/** A glog line's prefix, as km writes it. */
+const GLOG = "I1125 19:22:59.823000      66";
+const KUBELET = "I1125 19:22:59.900000       7";
+
 describe("log and Docker-event probes against a real container", () => {
   let docker: Docker;
   let net: RunNetwork;
@@ -16,7 +20,8 @@ describe("log and Docker-event probes against a real container", () => {
     net = await createRunNetwork(docker, runId);
     c = await startContainer(docker, {
       image: images.base, runId, role: "master-1", network: net.name,
-      cmd: ["sh", "-c", "sleep 1; echo 'I1125 offers.go:0] Declining incompatible offer 42-O7'; echo other line; sleep 600"],
+      // The decline line, a kubelet line and two lines of the scheduler's own glog output.
+      cmd: ["sh", "-c", `sleep 1; echo 'I1125 offers.go:0] Declining incompatible offer 42-O7'; echo '${KUBELET} kubelet.go:0] Back-off'; echo '${GLOG} service.go:0] self-electing in non-HA mode'; echo '${GLOG} scheduler.go:0] Framework registered'; sleep 600`],
       wait: { kind: "none" },
     });
   });
@@ -25,20 +30,24 @@ describe("log and Docker-event probes against a real container", () => {
     await net?.remove();
   });
 
-  it("records the incompatible-offer line in every life of the container, once, sees pause/unpause, and ends promptly on abort", async () => {
+  it("records the incompatible-offer line in every life of the container, once, and the scheduler's output once per trial; sees pause/unpause, and ends promptly on abort", async () => {
     const seen: EntryPayload[] = [];
     const ac = new AbortController();
     const targets = { etcdUrls: [], apiUrl: "", mesosUrl: "", frameworkName: "Kubernetes", intervalMs: 100, masters: [{ name: "master-1", ip: "", container: c.name }] };
-    const runs = [logsProbe(docker, targets).run((p) => seen.push(p), ac.signal), dockerEventsProbe(docker, runLabelFilter(runId)).run((p) => seen.push(p), ac.signal)];
+    const logs = logsProbe(docker, targets);
+    const runs = [logs.run((p) => seen.push(p), ac.signal), dockerEventsProbe(docker, runLabelFilter(runId)).run((p) => seen.push(p), ac.signal)];
+    const matching = (pattern: string) => seen.filter((p) => p.kind === "log-match" && p.pattern === pattern);
     // Eventual states of a real container on a possibly loaded machine: a generous bound on the wait, no claim on speed.
     const until = async (f: () => boolean) => {
       for (const end = Date.now() + 60_000; !f(); await new Promise((r) => setTimeout(r, 100))) if (Date.now() > end) throw new Error("not seen within 60 s");
     };
-    await until(() => seen.some((p) => p.kind === "log-match"));
+    await until(() => matching("scheduler-output").length > 0 && matching("incompatible-offer").length > 0);
+    // A new trial (the runner resyncs its probes): the scheduler's output is recorded again, once.
+    logs.resync();
     // A killed and restarted container (the runner's converge step) is followed again, from its new life only.
     await c.kill("SIGKILL");
     await c.start();
-    await until(() => seen.filter((p) => p.kind === "log-match").length >= 2);
+    await until(() => matching("incompatible-offer").length >= 2 && matching("scheduler-output").length >= 2);
     await c.pause();
     await until(() => seen.some((p) => p.kind === "docker-event" && p.action === "pause"));
     await c.unpause();
@@ -47,9 +56,11 @@ describe("log and Docker-event probes against a real container", () => {
     // probes. The guard only turns a hang into a clear failure before the tier's 300 s test timeout.
     const ended = await Promise.race([Promise.all(runs).then(() => "ended"), new Promise((r) => setTimeout(() => r("still running 60 s after the abort"), 60_000))]);
     expect(ended).toBe("ended");
-    const matches = seen.filter((p) => p.kind === "log-match");
-    expect(matches).toHaveLength(2);
-    expect(matches[0]).toMatchObject({ container: c.name, pattern: "incompatible-offer" });
+    expect(matching("incompatible-offer")).toHaveLength(2);
+    expect(matching("incompatible-offer")[0]).toMatchObject({ container: c.name });
+    // One per trial, from the scheduler's own first line (not the kubelet's, not the decline's).
+    expect(matching("scheduler-output").map((p) => (p as { line: string }).line)).toEqual([`${GLOG} service.go:0] self-electing in non-HA mode`, `${GLOG} service.go:0] self-electing in non-HA mode`]);
+    expect(seen.filter((p) => p.kind === "log-match")).toHaveLength(4);
     expect(seen.filter((p) => p.kind === "docker-event").map((p) => (p as { action: string }).action)).toEqual(expect.arrayContaining(["pause", "unpause"]));
   });
 });
