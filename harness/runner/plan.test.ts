@@ -145,7 +145,7 @@ describe("the kubelet's crash-loop backoff across trials", () => {
     const run = resolvePlan({ scenario: killScheduler, spec: SEED_SPEC, repeat: 6, seed: 1, options: {} });
     const earlier = [100, 150, 200, 250, 300].map((s) => earlierTrial(s, "master-1", 1));
     const t6 = planForTrial(run, { targets: [{ node: "master-1" }], injectedAtMs: 500 }, earlier, 349_500);
-    // Five earlier restarts: b(5) = 160 s at Y = 10 s; the issue's 85 s delay of trial 5 lies inside trial 5's window.
+    // Five earlier restarts: b(5) = 160 s at Y = 10 s; the observed 85 s delay of trial 5 lies inside trial 5's window.
     expect(t6.window!.minMs).toBe(160_000);
     expect(t6.observeBudgetMs).toBeGreaterThan(t6.window!.maxMs);
     expect(t6.minObserveMs).toBe(t6.window!.maxMs + 1_000);
