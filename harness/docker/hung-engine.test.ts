@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../async/wait-for.js";
 import { DockerUnavailableError, HarnessError } from "../errors.js";
 import { machineInfo } from "../bench/machine.js";
@@ -50,6 +50,12 @@ beforeAll(async () => {
     else hanging.push(res);
   });
   await new Promise<void>((r) => server.listen(socketPath, r));
+});
+
+beforeEach(() => {
+  // The engine answers pings unless a test says otherwise: after a call went unanswered, the client
+  // pings before its next call (dockerCall), and these tests are about each call's own deadline.
+  routes.set("GET /_ping", (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("OK"));
 });
 
 afterEach(() => {
@@ -195,11 +201,11 @@ describe("an engine that accepts but never answers", () => {
     await expectDeadline(() => started(client()).attachLogs(0), SHORT.stream, /to follow logs of k8sm-test-etcd-0$/);
   });
 
-  it("the events probe gives up on its own, the logs probe ends at its abort, the memory sampler stops", async () => {
+  it("the events probe ends on its own with E_DOCKER_UNAVAILABLE, the logs probe ends at its abort, the memory sampler stops", async () => {
     const docker = client();
     const ac = new AbortController();
-    // Ends although its signal never aborts (a hang fails by the test timeout).
-    await dockerEventsProbe(docker, "k8sm-chaos.run-id=r").run(() => {}, ac.signal);
+    // Ends although its signal never aborts (a hang fails by the test timeout): the engine's failure, named.
+    await expect(dockerEventsProbe(docker, "k8sm-chaos.run-id=r").run(() => {}, ac.signal)).rejects.toThrow(/no answer within 100 ms .* to follow events/);
 
     const logs = logsProbe(docker, { etcdUrls: [], apiUrl: "", mesosUrl: "", masters: [{ name: "master-1", ip: "10.0.0.2", container: "m1" }], frameworkName: "k", intervalMs: 100 }).run(() => {}, ac.signal);
     // Deadline (100 ms), the probe's pause (500 ms), the next attempt: a hung stream is given up and tried again.
@@ -216,6 +222,34 @@ describe("an engine that accepts but never answers", () => {
   it("a call that answers in time is unaffected; its result passes through", async () => {
     routes.set(`GET /containers/${ID}/json`, answer(200, STOPPED));
     expect(await started(client()).inspect()).toMatchObject({ status: "exited", running: false });
+  });
+});
+
+describe("an engine whose call went unanswered", () => {
+  it("is pinged before the next call: no answer, and that call and the next ones fail at once, naming what went unanswered", async () => {
+    routes.delete("GET /_ping");
+    const docker = client();
+    const c = started(docker);
+    await expectDeadline(() => c.kill("SIGKILL"), SHORT.control, /to kill \(SIGKILL\)/);
+    requests.length = 0;
+    const errs = await Promise.all([c.inspect(), c.remove(), reap({ docker })].map((p) => p.then(() => undefined, (e: unknown) => e as Error)));
+    const second = await c.inspect().then(() => undefined, (e: unknown) => e as Error);
+    for (const e of [...errs, second]) {
+      expect(e).toBeInstanceOf(DockerUnavailableError);
+      expect(e!.message).toMatch(new RegExp(`the Docker engine at unix://${socketPath} did not answer kill \\(SIGKILL\\) k8sm-test-etcd-0 within ${SHORT.control} ms nor a ping within ${SHORT.read} ms: not trying to `));
+    }
+    // One ping for the calls made meanwhile; none of them sent; the one after (within the ping's time) not even pinged.
+    expect(requests).toEqual(["GET /_ping"]);
+  });
+
+  it("answers a ping: the calls go on as before", async () => {
+    const docker = client();
+    await expectDeadline(() => started(docker).pause(), SHORT.control, /to pause/);
+    routes.set(`GET /containers/${ID}/json`, answer(200, STOPPED));
+    requests.length = 0;
+    expect(await started(docker).inspect()).toMatchObject({ status: "exited" });
+    expect(await started(docker).inspect()).toMatchObject({ status: "exited" });
+    expect(requests).toEqual(["GET /_ping", `GET /containers/${ID}/json`, `GET /containers/${ID}/json`]);
   });
 });
 
