@@ -40,9 +40,10 @@ interface Outcome {
   readonly seconds: number;
 }
 
+const PROVEN = PROOF_MATRIX.filter((c) => !c.unproven);
 const jobs: Job[] = [
   ...scenarios.map((s) => ({ key: `${s.name} (correct)`, scenario: s.name, sets: [], repeat: PROOF_REPEAT.correct })),
-  ...PROOF_MATRIX.map((c) => ({ key: caseKey(c), scenario: c.scenario, sets: [`bug.${c.bug}=true`, ...c.sets], repeat: PROOF_REPEAT.bug })),
+  ...PROVEN.map((c) => ({ key: caseKey(c), scenario: c.scenario, sets: [`bug.${c.bug}=true`, ...c.sets], repeat: c.trials })),
 ];
 const outcomes = new Map<string, Outcome>();
 let out: string;
@@ -100,7 +101,7 @@ describe("the proof matrix (fast profile)", () => {
     expect({ status: o.status, verdict: o.verdict, verdicts: o.verdicts, error: o.error }, JSON.stringify(o.failed)).toEqual({ status: "completed", verdict: "pass", verdicts: Array(PROOF_REPEAT.correct).fill("pass"), error: undefined });
   });
 
-  it.each(PROOF_MATRIX.map((c) => [caseKey(c), c.check] as const))("%s fails with %s", (key, check) => {
+  it.each(PROVEN.map((c) => [caseKey(c), c.check] as const))("%s fails with %s", (key, check) => {
     const o = outcomes.get(key)!;
     expect(o.schemaErrors).toEqual([]);
     expect({ status: o.status, verdict: o.verdict, error: o.error }).toEqual({ status: "completed", verdict: "fail", error: undefined });
