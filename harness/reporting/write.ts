@@ -90,11 +90,11 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString("hex")}`);
 }
 
-/** `file` whole or not at all: written under a temporary name, flushed, renamed. */
+/** `file` whole or not at all, whenever the process dies: written under a temporary name, then renamed. */
 async function writeAtomic(file: string, content: string): Promise<void> {
   const tmp = tempName(file);
   try {
-    await writeFile(tmp, content, { flush: true });
+    await writeFile(tmp, content);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
