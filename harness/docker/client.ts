@@ -5,7 +5,9 @@
  *
  * Every engine call the harness makes goes through `dockerCall` (a deadline per kind of call, see
  * `DOCKER_DEADLINES_MS`): an engine that accepts connections but never answers ends the call in
- * `DockerUnavailableError` naming the endpoint and the call, never in a hang.
+ * `DockerUnavailableError` naming the endpoint and the call, never in a hang. Once a call went
+ * unanswered, the client's next calls ping first (`HUNG_PING_MS`) and fail at once while the engine
+ * does not answer that either.
  */
 import Docker from "dockerode";
 import pRetry from "p-retry";
@@ -123,12 +125,7 @@ export function withDeadline<T>(action: string, target: string, ms: number, fn: 
     const onAbort = (): void => fail(outer?.reason);
     const timer = setTimeout(() => {
       const endpoint = options.endpoint ?? dockerEndpoint();
-      fail(
-        new DockerUnavailableError(
-          `no answer within ${ms} ms from the Docker engine at ${endpoint} to ${[action, target].filter(Boolean).join(" ")}`,
-          `The engine accepts connections but does not answer: check it with \`docker info\` (restart dockerd if that hangs too), or set DOCKER_HOST to an engine that answers.`,
-        ),
-      );
+      fail(new DockerDeadlineError(`no answer within ${ms} ms from the Docker engine at ${endpoint} to ${[action, target].filter(Boolean).join(" ")}`));
     }, ms);
     const settle = (): void => {
       clearTimeout(timer);
@@ -154,6 +151,50 @@ export function withDeadline<T>(action: string, target: string, ms: number, fn: 
   });
 }
 
+const HUNG_HINT = "The engine accepts connections but does not answer: check it with `docker info` (restart dockerd if that hangs too), or set DOCKER_HOST to an engine that answers.";
+
+/** An engine call that passed its deadline (or a call not tried because the engine still did not answer a ping). */
+export class DockerDeadlineError extends DockerUnavailableError {
+  constructor(message: string) {
+    super(message, HUNG_HINT);
+  }
+}
+
+/** How long the engine has to answer a ping after one of its calls went unanswered, in ms (at most the client's `read` deadline). */
+export const HUNG_PING_MS = 5_000;
+
+/**
+ * Clients whose last call passed its deadline, so the engine may be hung: what went unanswered, the
+ * ping under way, and when the last ping went unanswered too.
+ */
+const unanswered = new WeakMap<Docker, { what: string; ping?: Promise<void>; failedAt?: number }>();
+
+/**
+ * After a call of this client went unanswered, the next calls ask the engine first: a ping under
+ * `HUNG_PING_MS`, shared by the calls made meanwhile. No answer, and every call fails at once for
+ * as long again (so a teardown of many containers through a hung engine takes seconds, not one
+ * deadline per container); an answer, and calls go on as before.
+ */
+async function answersAgain(docker: Docker, action: string, target: string): Promise<void> {
+  const state = unanswered.get(docker);
+  if (!state) return;
+  const pingMs = Math.min(HUNG_PING_MS, dockerDeadline(docker, "read"));
+  const refused = (): DockerDeadlineError =>
+    new DockerDeadlineError(`the Docker engine at ${endpointOf(docker)} did not answer ${state.what} nor a ping within ${pingMs} ms: not trying to ${[action, target].filter(Boolean).join(" ")}`);
+  if (state.failedAt !== undefined && performance.now() - state.failedAt < pingMs) throw refused();
+  // dockerode 4 honours `abortSignal` on ping; its type definitions do not declare the option.
+  const pingable = docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
+  state.ping ??= withDeadline("ping", "", pingMs, (abortSignal) => pingable.ping({ abortSignal }), { endpoint: endpointOf(docker) }).then(
+    () => void unanswered.delete(docker),
+    () => {
+      state.failedAt = performance.now();
+      state.ping = undefined;
+    },
+  );
+  await state.ping;
+  if (unanswered.has(docker)) throw refused();
+}
+
 export interface DockerCallOptions {
   /** The caller's signal: its abort ends the call at once, rejecting with its reason. */
   readonly signal?: AbortSignal | undefined;
@@ -167,9 +208,16 @@ export interface DockerCallOptions {
  * One engine call of `kind` with this client's deadline for it (`dockerDeadline`), naming the
  * client's endpoint in the error: `withDeadline` for a client.
  */
-export function dockerCall<T>(docker: Docker, kind: DockerCallKind, action: string, target: string, fn: (signal: AbortSignal) => Promise<T>, options: DockerCallOptions = {}): Promise<T> {
+export async function dockerCall<T>(docker: Docker, kind: DockerCallKind, action: string, target: string, fn: (signal: AbortSignal) => Promise<T>, options: DockerCallOptions = {}): Promise<T> {
   const ms = (options.timeoutMs ?? dockerDeadline(docker, kind)) + (options.extraMs ?? 0);
-  return withDeadline(action, target, ms, fn, { signal: options.signal, endpoint: endpointOf(docker) });
+  options.signal?.throwIfAborted();
+  await answersAgain(docker, action, target);
+  try {
+    return await withDeadline(action, target, ms, fn, { signal: options.signal, endpoint: endpointOf(docker) });
+  } catch (err) {
+    if (err instanceof DockerDeadlineError && !unanswered.has(docker)) unanswered.set(docker, { what: `${[action, target].filter(Boolean).join(" ")} within ${ms} ms` });
+    throw err;
+  }
 }
 
 /**

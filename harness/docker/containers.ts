@@ -18,6 +18,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { PassThrough } from "node:stream";
+import { finished } from "node:stream/promises";
 import { createInterface } from "node:readline";
 import type Docker from "dockerode";
 import { GenericContainer, type StartedTestContainer } from "testcontainers";
@@ -65,6 +66,12 @@ export interface ContainerSpec {
   readonly init?: boolean;
   /** Append every log line (stdout and stderr, as they come) to this file. */
   readonly logFile?: string;
+  /**
+   * Called once when `logFile` cannot be written (a full disk: `E_DISK_FULL`; else `E_REPORT`):
+   * the file is closed there (it is incomplete from that line on) and the lines still reach
+   * `onLogLine` and the tail. Never a crash. @default a line on stderr
+   */
+  readonly onLogFileError?: (err: HarnessError) => void;
   /** Called for every log line. Must not throw. */
   readonly onLogLine?: (line: string, stream: LogStream) => void;
   /** @default { kind: "none" } */
@@ -177,6 +184,7 @@ export class StartedContainer implements AsyncDisposable {
   readonly #matchers = new Set<(line: string) => void>();
   #logs: { ended: Promise<void>; destroy: () => void } | undefined;
   #logFile: WriteStream | undefined;
+  #logFileFailed = false;
   #removal: Promise<void> | undefined;
 
   constructor(
@@ -341,9 +349,15 @@ export class StartedContainer implements AsyncDisposable {
   /** @internal Follows the logs from `since` (epoch s, fractions allowed as "s.fff"; 0 = from the start). */
   async attachLogs(since: number | string): Promise<void> {
     const spec = this.#spec;
-    if (spec.logFile && !this.#logFile) {
-      await mkdir(dirname(spec.logFile), { recursive: true });
-      this.#logFile = createWriteStream(spec.logFile, { flags: "a" });
+    if (spec.logFile && !this.#logFile && !this.#logFileFailed) {
+      const file = spec.logFile;
+      await mkdir(dirname(file), { recursive: true }).then(
+        () => {
+          // Without an 'error' listener a failed write (ENOSPC) would crash the process, mid-run.
+          this.#logFile = createWriteStream(file, { flags: "a" }).on("error", (err) => this.#logFileError(file, err));
+        },
+        (err: unknown) => this.#logFileError(file, err),
+      );
     }
     const raw = (await this.#call("stream", "follow logs of", (abortSignal) =>
       // The engine parses `since` as "seconds[.fraction]"; the typings only declare a number.
@@ -435,6 +449,24 @@ export class StartedContainer implements AsyncDisposable {
     this.#spec.onLogLine?.(line, stream);
   }
 
+  /** The log file could not be written: closed (once), and said. */
+  #logFileError(file: string, err: unknown): void {
+    if (this.#logFileFailed) return;
+    this.#logFileFailed = true;
+    this.#logFile?.destroy();
+    this.#logFile = undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    const full = code === "ENOSPC" || code === "EDQUOT";
+    const e = new HarnessError(
+      full ? "E_DISK_FULL" : "E_REPORT",
+      `the log of ${this.name} cannot be written to ${file}: ${(err as Error).message}; it is incomplete from here`,
+      full ? `free space on the file system of ${dirname(file)} (df -h ${dirname(file)}), or write the reports elsewhere (--out)` : `check the permissions of ${dirname(file)}`,
+      { cause: err },
+    );
+    if (this.#spec.onLogFileError) this.#spec.onLogFileError(e);
+    else process.stderr.write(`${e.message}\n`);
+  }
+
   #tailText(): string {
     const tail = this.logTail();
     return tail.length === 0 ? "; it logged nothing" : `; last log lines:\n  ${tail.join("\n  ")}`;
@@ -451,7 +483,8 @@ export class StartedContainer implements AsyncDisposable {
     }
     const file = this.#logFile;
     this.#logFile = undefined;
-    if (file) await new Promise<void>((resolve) => file.end(resolve));
+    // Ends on 'finish', or on an 'error' while flushing (already reported by #logFileError).
+    if (file) await finished(file.end()).catch(() => {});
   }
 
   #container(): Docker.Container {

@@ -95,7 +95,7 @@ export async function executeRun(runPlan: RunPlan, opts: ExecuteOptions): Promis
       workload: engine.workload(cluster, (p) => observer.record(p)),
       observer,
       clock,
-      signal: AbortSignal.any([interrupt, observer.failed]),
+      signal: AbortSignal.any([interrupt, observer.failed, ...(cluster.failed ? [cluster.failed] : [])]),
       random: seededRandom(plan.seed),
       progress,
       faults,

@@ -38,6 +38,11 @@ export interface Cluster {
   readonly labelFilter: string;
   /** Role → image reference each container actually runs. */
   readonly images: Readonly<Record<string, string>>;
+  /**
+   * Aborts, with a HarnessError as reason, when the harness's side of the cluster broke while it
+   * runs (a container log that cannot be written: a full disk); the run then ends. Absent: never.
+   */
+  readonly failed?: AbortSignal;
   /** `docker kill --signal` the whole node. */
   kill(node: string, signal?: NodeJS.Signals): Promise<void>;
   pause(node: string): Promise<void>;

@@ -29,6 +29,7 @@ import {
 } from "./render.js";
 import { validateTopologySpec, type ImagesSpec, type TopologySpec } from "./spec.js";
 import type { Cluster, NodeProcess } from "./cluster.js";
+import { watchCrashLoops } from "./crash-loop.js";
 import { createSubnetNetwork } from "./static-ip.js";
 import { etcdHealthy, etcdKey, healthy, mesosFrameworks, type TopologyView } from "./status.js";
 
@@ -182,7 +183,11 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
   const started: TopologyNode[] = [];
   const launchDone = new AbortController();
   const died = watchExits(started, launchDone.signal);
-  const launchSignal = signal ? AbortSignal.any([signal, died]) : died;
+  // A component that can never come up (a bad flag, a static pod crash-looping) fails the launch at once, named.
+  const crashLoops = watchCrashLoops((name) => (options.logDir ? join(options.logDir, `${name}.log`) : "npm run topology -- up --log-dir DIR keeps every container's log"));
+  // A container log that cannot be written (a full disk) fails the launch, and later the run (`failed`).
+  const logFailed = new AbortController();
+  const launchSignal = AbortSignal.any([...(signal ? [signal] : []), died, crashLoops.signal, logFailed.signal]);
   try {
     const components = await probeComponents(docker, image, runId, labels);
     if (!components.controllerManager) {
@@ -218,7 +223,17 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
           ipv4Address: ip,
           labels,
           stopTimeoutMs: 0,
-          ...(options.logDir ? { logFile: join(options.logDir, `${name}.log`) } : {}),
+          onLogLine: (line) => void (launchDone.signal.aborted || crashLoops.onLine(role, name, line)),
+          ...(options.logDir
+            ? {
+                logFile: join(options.logDir, `${name}.log`),
+                onLogFileError: (e: HarnessError) => {
+                  if (logFailed.signal.aborted) return;
+                  warn(e.message);
+                  logFailed.abort(e);
+                },
+              }
+            : {}),
         },
         { signal: launchSignal },
       );
@@ -286,7 +301,7 @@ export async function launchTopology(input: TopologySpec, options: LaunchOptions
       })),
     };
     const all = [...etcd, ...(mesosMaster ? [mesosMaster] : []), ...masters, ...agents, nginx];
-    const topology = makeTopology({ runId, spec, network: network.name, addrs, endpoints, components, all, docker, stack, etcd, mesosMaster, masters, agents, nginx });
+    const topology = makeTopology({ runId, spec, network: network.name, addrs, endpoints, components, all, docker, stack, etcd, mesosMaster, masters, agents, nginx, failed: logFailed.signal });
 
     await waitHealthy(topology, mesos, launchSignal, progress);
     return topology;
@@ -437,7 +452,12 @@ async function phase<T>(
   } catch (err) {
     if (!(err instanceof WaitTimeoutError)) throw err;
     const tails = logsOf.map((n) => `\n--- last log lines of ${n.name}:\n  ${n.container.logTail(15).join("\n  ")}`).join("");
-    throw new TopologyUnhealthyError(part, `${part} never came up: ${err.message}${tails}`, "see the container logs (pass logDir / --log-dir) and the budgets in harness/topology/launch.ts healthBudgets()", { cause: err });
+    throw new TopologyUnhealthyError(
+      part,
+      `${part} never came up: ${err.message}${tails}`,
+      "every container's full log is in the run's report folder, logs/ (npm run topology -- up: in --log-dir DIR); the budgets are healthBudgets() in harness/topology/launch.ts",
+      { cause: err },
+    );
   }
 }
 
@@ -534,6 +554,7 @@ interface Parts {
   masters: TopologyNode[];
   agents: TopologyNode[];
   nginx: TopologyNode;
+  failed: AbortSignal;
 }
 
 /**
@@ -584,6 +605,7 @@ function makeTopology(p: Parts): StartedTopology {
     unpause: (key) => node(key).container.unpause(),
     start: (key) => node(key).container.start(),
     signalProcess,
+    failed: p.failed,
     disconnect: (key) => node(key).container.disconnect(),
     connect: (key) => node(key).container.connect(),
     stop,
