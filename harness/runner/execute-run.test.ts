@@ -132,6 +132,30 @@ describe("executeRun", () => {
     await expect(readFile(path.join(reportDir, "result.json"), "utf8")).resolves.toMatch(/"interrupted"/);
   });
 
+  it("an interrupted trial's history records the heal of the fault that was in force", async () => {
+    // As above: the dry run says when the pause is injected; the interrupt comes 1 s into it (it lasts 8 s).
+    const dry = await setup(pauseLeader, 1, { callMs: 500 }).go();
+    const at = ofKind(dry.result.trials[0]!.history, "fault")[0]!.t;
+    const { clock, controller, go, firstTrial } = setup(pauseLeader, 1, { callMs: 500 });
+    firstTrial(() => clock.at(clock.now() + at + 1_000, () => controller.abort(new Error("Ctrl-C"))));
+    const { result } = await go();
+    const h = result.trials[0]!.history;
+    const faults = ofKind(h, "fault").map((f) => f.action);
+    expect(faults).toEqual(["inject", "heal"]);
+    expect(h.findIndex((e) => e.kind === "fault" && e.action === "heal")).toBeGreaterThan(h.findIndex((e) => e.kind === "note" && /trial cut short/.test(e.text)));
+  });
+
+  it("a fault the engine delivered late: the trial is not judged (unknown, with the reason), the run completes", async () => {
+    const { go, progress } = setup(killLeader, 1, { faultCallMs: 6_000 });
+    const { result } = await go();
+    expect(result.status).toBe("completed");
+    const t = result.trials[0]!;
+    expect(t.verdict).toBe("unknown");
+    expect(ofKind(t.history, "note").map((n) => n.text)).toContainEqual(expect.stringMatching(/^fault delivered 6\.0 s after it was fired \(more than 5\.0 s\): .* verdict unknown$/));
+    expect(ofKind(t.history, "fault")[0]!.detail).toMatchObject({ deliveredMs: 6_000 });
+    expect(progress).toContainEqual(expect.stringMatching(/^trial 1\/1: UNKNOWN/));
+  });
+
   it("fails the run, naming it, when a probe stops during a trial", async () => {
     const dying = (): Probe[] => [{ name: "mesos", resync: () => {}, run: async () => { throw new Error("socket hang up"); } }];
     const { engine, go } = setup(killLeader, 2, { extraProbes: dying });

@@ -61,6 +61,13 @@ export class TrialCutShort extends Error {
   }
 }
 
+/**
+ * How long the engine may take to deliver a fault, in ms, before the trial is not judged: a
+ * healthy engine takes milliseconds (a kill, a pause) to a second or two (iptables rules on a
+ * loaded machine); a late one blurs the fault's time by as much.
+ */
+export const FAULT_DELIVERY_BUDGET_MS = 5_000;
+
 const fmtS = (ms: number | null | undefined): string => (ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(1)} s`);
 
 export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResult> {
@@ -69,6 +76,7 @@ export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResul
   const tag = `trial ${k + 1}/${plan.repeat}`;
   const phase = (name: RunnerPhase): number => h.recordNow({ kind: "phase", name });
   let fault: TrialFault | null = null;
+  let active: ActiveFault | undefined;
   let judgedUntil: number | undefined;
   const result = (ev: TrialEvaluation, verdict = ev.verdict): TrialResult => ({
     index: k, originEpochMs: h.originEpochMs, fault, measures: ev.measures, checks: ev.checks, verdict, history: h.entries(),
@@ -93,13 +101,21 @@ export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResul
     // The fault's time is the moment it is fired, not when the engine acknowledged it: what the
     // probes see of it (a node going down) may be recorded before inject() returns.
     const injectT = h.now();
-    const active = await inject(plan.scenario.fault, ctx.cluster, observer.live, signal);
+    active = await inject(plan.scenario.fault, ctx.cluster, observer.live, signal);
     // Only a fault with a duration has something to undo.
     if (active.durationMs !== undefined) ctx.faults.add(active);
+    // An engine slow to deliver the fault blurs its time: its delay is not the system's to be judged.
+    const deliveredMs = h.now() - injectT;
+    const late = deliveredMs > FAULT_DELIVERY_BUDGET_MS;
     const description = describeFault(plan.scenario.fault);
     fault = { kind: plan.scenario.fault.kind, description, targets: active.targets.map((t) => ({ ...t })), offsetMs, injectedAtMs: injectT, detail: active.detail };
-    h.record({ t: injectT, kind: "fault", name: active.name, action: "inject", targets: active.targets.map((t) => t.node), detail: { ...active.detail, description, offsetMs, resolved: fault.targets } });
+    h.record({ t: injectT, kind: "fault", name: active.name, action: "inject", targets: active.targets.map((t) => t.node), detail: { ...active.detail, description, offsetMs, resolved: fault.targets, deliveredMs } });
     ctx.progress(`${tag}: ${description} → ${active.targets.map((t) => `${t.node} (${t.how})`).join(", ") || "—"}`);
+    if (late) {
+      const text = `fault delivered ${fmtS(deliveredMs)} after it was fired (more than ${fmtS(FAULT_DELIVERY_BUDGET_MS)}): the engine's delay blurs the fault's time, so this trial's timings are not judged; verdict unknown`;
+      h.recordNow({ kind: "note", text });
+      ctx.progress(`${tag}: ${text}`);
+    }
     // From here on, this trial's plan: its model knows the backoff the earlier trials left.
     ctx = { ...ctx, plan: planForTrial(plan, fault, ctx.earlier ?? [], h.originEpochMs) };
 
@@ -114,13 +130,25 @@ export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResul
     phase("evaluate");
     const ev = evaluate(ctx, h, judgedUntil);
     const m = ev.measures;
-    ctx.progress(`${tag}: ${ev.verdict.toUpperCase()} — time to new scheduler ${fmtS(m.timeToNewSchedulerMs)}, pod recovery ${fmtS(m.podRecoveryMs)}, dual ${fmtS(m.dualSchedulerMs)}, declines ${m.incompatibleOfferDeclines ?? "—"}`);
+    const verdict = late ? "unknown" : ev.verdict;
+    ctx.progress(`${tag}: ${verdict.toUpperCase()} — time to new scheduler ${fmtS(m.timeToNewSchedulerMs)}, pod recovery ${fmtS(m.podRecoveryMs)}, dual ${fmtS(m.dualSchedulerMs)}, declines ${m.incompatibleOfferDeclines ?? "—"}`);
     phase("done");
-    return result(ev);
+    return result(ev, verdict);
   } catch (err) {
     // What was seen still goes into the report, each check judged on it; the verdict is unknown:
     // checks judged on a truncated observation "fail" for lack of time, which is no finding.
     h.recordNow({ kind: "note", text: `trial cut short: ${err instanceof Error ? err.message : String(err)}` });
+    // A fault still in force is healed now, so this trial's history records it (the run's teardown would, too late for it).
+    if (active && ctx.faults.has(active)) {
+      const f = active;
+      await f.heal().then(
+        () => {
+          ctx.faults.delete(f);
+          h.recordNow({ kind: "fault", name: f.name, action: "heal", targets: f.targets.map((t) => t.node) });
+        },
+        (e: unknown) => h.recordNow({ kind: "note", text: `could not heal ${f.name}: ${e instanceof Error ? e.message : String(e)}` }),
+      );
+    }
     throw new TrialCutShort(result(evaluate(ctx, h, judgedUntil), "unknown"), err);
   } finally {
     observer.endTrial();

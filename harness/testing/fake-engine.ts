@@ -23,6 +23,8 @@ export interface FakeBehaviour {
   podStartMs?: number;
   /** How long `unpause` and `exec` take, ms (an engine call is not instantaneous). @default 100 */
   callMs?: number;
+  /** How long `kill` and `pause` take to return, the fault in force from their start (a slow engine), ms. @default 0 */
+  faultCallMs?: number;
 }
 
 interface Master {
@@ -106,12 +108,14 @@ export class FakeCluster implements OwnedCluster {
     this.calls.push(`kill ${node} ${signal}`);
     this.#node(node).up = false;
     if (node === this.leader) this.#loseLeader();
+    if (this.behaviour.faultCallMs) await this.clock.sleep(this.behaviour.faultCallMs);
   }
 
   async pause(node: string): Promise<void> {
     this.calls.push(`pause ${node}`);
     this.#node(node).paused = true;
     if (node === this.leader) this.#loseLeader();
+    if (this.behaviour.faultCallMs) await this.clock.sleep(this.behaviour.faultCallMs);
   }
 
   async unpause(node: string): Promise<void> {
