@@ -139,12 +139,16 @@ describe("checks", () => {
     expect(checkElectionDelay(computeMeasures(noNewHolder), { boundMs: 5_600 }).verdict).toBe("fail");
   });
 
-  it("api reroute: no request sent after the kill took effect may fail; in-flight ones may; unknown without proxy_next_upstream error", () => {
+  it("api reroute: no request sent after the fault may fail; one sent before it may; unknown without proxy_next_upstream error", () => {
     const nginx = { nextUpstream: SEED_NGINX.nextUpstream, connectTimeoutMs: SEED_NGINX.connectTimeoutMs };
     const good = apiserverKilled(true);
     expect(checkApiReroute(good.entries, FAULT_T, nginx)).toMatchObject({ verdict: "pass", details: { failed: 0 } });
     const bad = apiserverKilled(false);
     expect(checkApiReroute(bad.entries, FAULT_T, nginx)).toMatchObject({ verdict: "fail", details: { failed: 2, apiOutageMs: 200 } });
+    // nginx without proxy_next_upstream fails only the first request it routes to the dead apiserver
+    // (then rests it for fail_timeout), possibly while the kill is still being delivered: one is enough.
+    const one = [...good.entries, { t: 1_150, kind: "api-request" as const, ok: false, status: 502, latencyMs: 100 }].sort((a, b) => a.t - b.t);
+    expect(checkApiReroute(one, FAULT_T, nginx)).toMatchObject({ verdict: "fail", details: { failed: 1 } });
     expect(checkApiReroute(bad.entries, FAULT_T, { ...nginx, nextUpstream: [] }).verdict).toBe("unknown");
     expect(checkApiReroute(emptyProbesTrial().entries, FAULT_T, nginx).verdict).toBe("unknown");
   });

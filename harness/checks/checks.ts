@@ -1,6 +1,6 @@
 import { ofKind } from "../history/history.js";
 import { isHaLeaderKey, WATCHED_KEYS, type HistoryEntry } from "../history/types.js";
-import { apiFailuresAfter, computeMeasures, faultTookEffectT, type MeasureOptions, type Measures, type MissingCode } from "../measures/measures.js";
+import { apiFailuresAfter, computeMeasures, type MeasureOptions, type Measures, type MissingCode } from "../measures/measures.js";
 
 /**
  * Pure checks over a trial's measures (and history). `fail` = the system under test misbehaved;
@@ -178,18 +178,19 @@ export function checkElectionDelay(m: Measures, opts: { boundMs: number }): Chec
 
 /**
  * nginx hides a dead apiserver: with `error` in `proxy_next_upstream`, a request whose connection
- * to it is refused goes to the next one, so no request sent after the fault took effect fails.
- * Requests in flight at that moment may (nginx cannot retry an answer it has begun to stream,
- * `proxy_buffering off`). Without `error` nothing is promised: unknown.
+ * to it is refused, or reset before an answer began, goes to the next one, so no request sent
+ * after the fault fails. Requests sent before it may (one answering as the signal lands); the
+ * fault's `t` is taken just before it is fired. Without the setting nginx fails only the first
+ * request it routes to the dead apiserver and then rests it for `fail_timeout` (10 s), so one
+ * failure is the whole signal: the bound is none. Without `error` nothing is promised: unknown.
  */
 export function checkApiReroute(entries: readonly HistoryEntry[], faultT: number | null, opts: { nextUpstream: readonly string[]; connectTimeoutMs: number }): CheckResult {
   const name = "api-reroute";
   if (!opts.nextUpstream.includes("error")) return result(name, "unknown", `proxy_next_upstream ${opts.nextUpstream.join(" ") || "off"} does not retry a refused connection: nothing to judge`);
-  const effectT = faultTookEffectT(entries, faultT);
-  if (effectT === null) return result(name, "unknown", "no fault was injected in this trial");
-  const api = apiFailuresAfter(entries, effectT);
+  if (faultT === null) return result(name, "unknown", "no fault was injected in this trial");
+  const api = apiFailuresAfter(entries, faultT);
   const details = {
-    sentAfterT: effectT,
+    sentAfterT: faultT,
     requests: api.total,
     failed: api.failed.length,
     apiOutageMs: api.longestRunMs,
@@ -197,7 +198,7 @@ export function checkApiReroute(entries: readonly HistoryEntry[], faultT: number
     proxyNextUpstream: opts.nextUpstream.join(" "),
     proxyConnectTimeoutMs: opts.connectTimeoutMs,
   };
-  if (!api.total) return result(name, "unknown", "no apiserver request was sent through nginx after the fault took effect", details);
+  if (!api.total) return result(name, "unknown", "no apiserver request was sent through nginx after the fault", details);
   if (api.failed.length) {
     const f = api.failed[0]!;
     return result(

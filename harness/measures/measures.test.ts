@@ -123,13 +123,14 @@ describe("computeMeasures", () => {
     expect(m.missing.dualSchedulerMs).toMatchObject({ code: "no-data", reason: expect.stringMatching(/no node/) });
   });
 
-  it("apiOutageMs: the longest run of failed requests sent after the fault took effect; in-flight ones do not count", () => {
+  it("apiOutageMs: the longest run of failed requests sent after the fault; ones sent before it do not count", () => {
     expect(measure(apiserverKilled(true)).apiOutageMs).toBe(0);
     expect(measure(apiserverKilled(false)).apiOutageMs).toBe(200);
-    const api = apiFailuresAfter(apiserverKilled(false).entries, 1_100);
+    const api = apiFailuresAfter(apiserverKilled(false).entries, FAULT_T);
     expect(api.failed.map((r) => r.t)).toEqual([1_305, 1_405]);
-    // Counted from the fault itself, the request in flight at the kill (sent 990) is left out too.
+    // The request in flight at the kill (sent 990, before the fault) is left out.
     expect(apiFailuresAfter(apiserverKilled(true).entries, FAULT_T).failed).toEqual([]);
+    expect(apiFailuresAfter(apiserverKilled(true).entries, 900).failed.map((r) => r.t)).toEqual([1_010]);
   });
 
   it("a pod the harness asked for during the outage is an outage pod even when first seen after the takeover", () => {

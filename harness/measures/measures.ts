@@ -50,8 +50,8 @@ export interface Measures {
   apiRequests: { total: number; failed: number; fromT: number; toT: number; until: "recovery" | "history-end" } | null;
   /**
    * The longest run of failed apiserver requests through nginx among those sent after the fault
-   * took effect (definition: `apiFailuresAfter()`): ms from the first one's send to the send of the
-   * next request that succeeded (to the last failure's answer when none did); 0 when none failed.
+   * (definition: `apiFailuresAfter()`): ms from the first one's send to the send of the next
+   * request that succeeded (to the last failure's answer when none did); 0 when none failed.
    */
   apiOutageMs: number | null;
   /** True when the scheduler re-registered under a new framework id (its stored id was not used). */
@@ -215,9 +215,9 @@ export function computeMeasures(entries: readonly HistoryEntry[], opts: MeasureO
   } else {
     missing.apiErrorRate = { code: "no-data", reason: "no api-request entries between the fault and recovery" };
   }
-  const api = apiFailuresAfter(entries, faultTookEffectT(entries, faultT));
+  const api = apiFailuresAfter(entries, faultT);
   if (api.total) m.apiOutageMs = api.longestRunMs;
-  else missing.apiOutageMs = { code: "no-data", reason: "no api-request sent after the fault took effect" };
+  else missing.apiOutageMs = { code: "no-data", reason: "no api-request sent after the fault" };
 
   if (opts.model) {
     const v = m.timeToNewSchedulerMs;
@@ -447,16 +447,6 @@ export function schedulerProcesses(entries: readonly HistoryEntry[], fromT = Num
 export function dualSchedulerMs(entries: readonly HistoryEntry[]): number | { reason: string } {
   const p = schedulerProcesses(entries);
   return "reason" in p ? p : p.dualMs;
-}
-
-/**
- * When the fault was surely in force: the runner's `observe` phase, which it records once the
- * fault's injection returned (the signal delivered, the container paused, the rules applied); the
- * fault entry's own `t` is taken before. Falls back to the fault's `t`.
- */
-export function faultTookEffectT(entries: readonly HistoryEntry[], faultT: number | null): number | null {
-  if (faultT === null) return null;
-  return ofKind(entries, "phase").find((p) => p.name === "observe" && p.t >= faultT)?.t ?? faultT;
 }
 
 /**
