@@ -111,6 +111,9 @@ describe("checks", () => {
     // Its podmaster kept the manifest: the kubelet runs it again at 40000, long after heal (25000) + 10 s.
     const kept = [...tr.entries, { t: 40_000, kind: "scheduler-health" as const, node: "master-1", up: true }].sort((a, b) => a.t - b.t);
     expect(checkSingleScheduler(computeMeasures(kept, { model }), { ...opts, perFencingMs: 100_000 }, kept)).toMatchObject({ verdict: "fail", message: expect.stringMatching(/still ran on master-1/) });
+    // Or it was back before the bound and still up at it (later gone: fenced again by the new leader).
+    const across = [...tr.entries, { t: 34_000, kind: "scheduler-health" as const, node: "master-1", up: true }, { t: 36_000, kind: "scheduler-health" as const, node: "master-1", up: false }].sort((a, b) => a.t - b.t);
+    expect(checkSingleScheduler(computeMeasures(across, { model }), { ...opts, perFencingMs: 100_000 }, across).verdict).toBe("fail");
     // Observation that ends before the old leader had to be gone cannot tell.
     const short = tr.entries.filter((e) => e.t < 30_000);
     expect(checkSingleScheduler(computeMeasures(short, { model }), opts, short).verdict).toBe("unknown");

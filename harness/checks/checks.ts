@@ -121,14 +121,14 @@ function staleSchedulers(entries: readonly HistoryEntry[], settleMs: number): { 
   const endT = entries.at(-1)?.t ?? 0;
   if (endT <= fromT) return { verdict: "unknown", message: `observation ended ${fmt(fromT - endT)} before the old leader had to be gone (heal + ${fmt(settleMs)})`, fromT };
   const holderAt = (t: number) => ofKind(entries, "etcd-key").filter((k) => k.key === WATCHED_KEYS.scheduler && k.t <= t).at(-1)?.node;
-  const up = new Map<string, boolean>();
+  // Up at that moment, or up again later, on a node that does not hold the key.
+  const upAt = new Map<string, boolean>();
   const stale = new Set<string>();
-  for (const e of entries) {
-    if (e.kind !== "scheduler-health") continue;
-    up.set(e.node, e.up);
-    if (e.t >= fromT && e.up && e.node !== holderAt(e.t)) stale.add(e.node);
+  for (const e of ofKind(entries, "scheduler-health")) {
+    if (e.t <= fromT) upAt.set(e.node, e.up);
+    else if (e.up && e.node !== holderAt(e.t)) stale.add(e.node);
   }
-  for (const [node, isUp] of up) if (isUp && node !== holderAt(fromT) && ofKind(entries, "scheduler-health").filter((h) => h.node === node && h.t < fromT).length) stale.add(node);
+  for (const [node, isUp] of upAt) if (isUp && node !== holderAt(fromT)) stale.add(node);
   if (stale.size) {
     return { verdict: "fail", message: `a scheduler still ran on ${[...stale].join(", ")} ${fmt(settleMs)} after the heal, which does not hold the leader key: its manifest was not removed`, fromT, stale: [...stale] };
   }
