@@ -10,6 +10,7 @@
  * leaves the topology behind. The npm scripts use `node --import tsx` for that reason.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { forceRemove } from "../docker/containers.js";
@@ -43,7 +44,19 @@ export interface CliProcess {
 
 /** Spawns `node --import tsx <entry> ...args` (entry relative to the project root) in a new process group. */
 export function spawnCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+  return spawnGroup(process.execPath, ["--import", "tsx", entry, ...args], env);
+}
+
+/**
+ * Spawns `npm run <script> -- ...args` in a new process group, as a user or a CI job starts it:
+ * `child` is npm itself, so a test can signal npm alone (`child.kill`) or the whole group.
+ */
+export function spawnNpm(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  return spawnGroup("npm", ["run", script, "--", ...args], env);
+}
+
+function spawnGroup(command: string, argv: readonly string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(command, [...argv], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -106,6 +119,31 @@ export function spawnCli(entry: string, args: readonly string[], env: NodeJS.Pro
       return Promise.race([exited, late]).finally(() => clearTimeout(timer));
     },
   };
+}
+
+/**
+ * Runs `script` with bash in the project root, as a user types it (pipes, redirections), and
+ * returns bash's exit code and output; `pipestatus` is `${PIPESTATUS[*]}` of its last pipeline,
+ * so the exit code of a command piped into `head` is seen too.
+ */
+export function runShell(script: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; pipestatus: number[]; stdout: string; stderr: string }> {
+  const child = spawn("bash", ["-c", `${script}; echo "PIPESTATUS=\${PIPESTATUS[*]}" >&3`], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let status = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  (child.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => (status += d.toString()));
+  return new Promise((resolve) =>
+    child.on("close", (code) => resolve({ code, pipestatus: (/PIPESTATUS=([\d ]*)/.exec(status)?.[1] ?? "").trim().split(/\s+/).filter(Boolean).map(Number), stdout: out, stderr: err })),
+  );
+}
+
+/** The one run folder under `<out>/<scenario>` (a test with a fresh --out and one run): its id. */
+export async function onlyRunId(outDir: string, scenario: string): Promise<string> {
+  const ids = (await readdir(path.join(outDir, scenario)).catch((): string[] => [])).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
+  if (ids.length !== 1) throw new Error(`expected one run under ${path.join(outDir, scenario)}, found ${ids.length}: ${ids.join(", ")}`);
+  return ids[0]!;
 }
 
 /** Runs a CLI to its end. */
