@@ -123,7 +123,11 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
         { scenario: input.scenario, spec: input.spec, repeat: input.repeat, seed: input.seed, options: { profile: input.profile, sets: input.sets, scenarioOverrides: input.scenario.topology } },
         { engine, signal, outDir: input.outDir, runId, keep: input.keep, progress, invocation: { argv, rerun: rerunCommand(input) } },
       );
-      if (reportError) throw reportError;
+      if (reportError) {
+        // No complete report on disk (a full disk): what the run found is said here at least.
+        out(renderConsoleSummary(result));
+        throw reportError;
+      }
       // A Ctrl-C that came while the reports were written cut nothing: the report stands, and so does its exit code.
       if (result.status !== "interrupted") workDone();
       progress(`reports written to ${reportDir} (latest: ${path.join(input.outDir, input.scenario.name, "latest")})`);

@@ -360,7 +360,9 @@ export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinit
   }
   if (controller.signal.aborted && !workDone) return 130;
   // Output that could not be written is a failure the user must not take for a pass (the work and
-  // its cleanup were done: a report on disk has what the output would have said).
+  // its cleanup were done: a report on disk has what the output would have said). A write to a
+  // closed pipe says so by an 'error' on a later tick: let it come first.
+  await new Promise((resolve) => setImmediate(resolve));
   const lost = ownStreams.flatMap(([name, s]) => {
     const err = brokenStreams.get(s);
     return err ? [`${name} was closed (${err.code ?? err.message})`] : [];

@@ -27,10 +27,10 @@ export interface WrittenReports {
  * failing already: reports are written anyway); afterwards any failure throws `E_REPORT` naming them.
  * `logs` (container → text) go to `logs/<container>.log`.
  *
- * Never a partial report, whenever the process dies (SIGKILL, a full disk): each file is written
- * under a temporary name and renamed into place, so it is whole or absent; `result.json` comes
- * last, so a folder with one has every other file too; `latest` moves (by a rename as well) only
- * once every file was written.
+ * Never a partial report, whenever the process dies (SIGKILL) or a write fails (a full disk): each
+ * file is written under a temporary name and renamed into place, so it is whole or absent;
+ * `result.json` comes last and only after every other file was written, so a folder with one is
+ * complete; `latest` moves (by a rename as well) only to such a folder.
  */
 export async function writeReports(outRoot: string, r: RunResult, opts: { logs?: Record<string, string> } = {}): Promise<WrittenReports> {
   const runDir = runDirFor(outRoot, r);
@@ -53,6 +53,11 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
   const failures: string[] = [];
   for (const [name, render] of renderers) {
     const file = path.join(runDir, name);
+    // result.json marks a complete report: not written when another file could not be.
+    if (name === "result.json" && failures.length) {
+      failures.push("result.json: not written, since the report is not complete without the files above");
+      break;
+    }
     try {
       await writeAtomic(file, await render());
       files.push(file);

@@ -75,15 +75,18 @@ describe("reports are written atomically", () => {
     }
   }, 90_000);
 
-  it("a file that cannot be written: the others are written whole, result.json last, latest stays where it was", async () => {
+  it("a file that cannot be written: the others are written whole, no result.json (the report is not complete), latest stays where it was", async () => {
     const out = await tempOut();
     const first = await writeReports(out, sampleRunResult({ runId: "20261201-000000-0001", trials: 1 }));
     const r = sampleRunResult({ runId: "20261201-000000-0002", trials: 1 });
     // A directory where summary.md goes: that one write fails.
     await mkdir(path.join(out, "kill-leader", r.runId, "summary.md"), { recursive: true });
-    await expect(writeReports(out, r)).rejects.toMatchObject({ code: "E_REPORT", message: expect.stringMatching(/summary\.md/) });
+    await expect(writeReports(out, r)).rejects.toMatchObject({ code: "E_REPORT", message: expect.stringMatching(/summary\.md: .*; result\.json: not written/) });
     expect(await readlink(path.join(out, "kill-leader", "latest"))).toBe(path.basename(first.runDir));
-    await expectValidRunReport(path.join(out, "kill-leader", r.runId));
+    const left = await readdir(path.join(out, "kill-leader", r.runId));
+    expect(left).toEqual(expect.arrayContaining(["junit.xml", "history.ndjson", "report.html"]));
+    expect(left).not.toContain("result.json");
+    await expectValidRunReport(first.runDir);
     // No temporary file is left behind.
     expect((await readdir(path.join(out, "kill-leader", r.runId))).filter((f) => f.includes(".tmp-"))).toEqual([]);
     expect((await readdir(path.join(out, "kill-leader"))).filter((f) => f.includes(".tmp-"))).toEqual([]);

@@ -27,6 +27,20 @@ function runWithClosed(closed: "stdout" | "stderr", marker: string): Promise<{ c
 }
 
 describe("a closed output stream", () => {
+  it("stdout closed before the one summary write that ends the command (a reader gone by then, as `| head` after npm's banner): exit 2", async () => {
+    const marker = path.join(dir, "late.marker");
+    const child = spawn(process.execPath, ["--import", "tsx", "harness/testing/output-child.ts", "--marker", marker, "--late"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (/ready/.test(err)) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code, err).toBe(2);
+    expect(err).toMatch(/output: stdout was closed \(EPIPE\)/);
+    expect(existsSync(marker)).toBe(true);
+  });
+
   it.each(["stdout", "stderr"] as const)("%s closed: the work and its teardown run to the end, exit 2, the other stream says what was lost", async (closed) => {
     const marker = path.join(dir, `${closed}.marker`);
     const r = await runWithClosed(closed, marker);

@@ -1,20 +1,22 @@
-// Issue 6, robustness: the harness's own failures. A missing image, a container of the system under
-// test that exits at startup, and an engine that stops answering mid-run each end in a clear error
-// naming the part, exit 2, a report, and nothing left behind (for the engine: nothing once it is
-// back and `npm run reap` ran, since nothing can be removed through an engine that does not answer).
-import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
+// Robustness: the harness's own failures. A missing image, a container of the system under test that
+// exits at startup or rejects its flags, an engine that stops answering or hangs mid-run, a full
+// disk and a closed pipe each end in a clear error naming the part, exit 2, a complete report (or
+// none, never a partial one), and nothing left behind (for the engine: nothing once it is back and
+// `npm run reap` ran, since nothing can be removed through an engine that does not answer).
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerEndpoint, getDocker } from "../docker/client.js";
+import { getDocker } from "../docker/client.js";
 import { newRunId } from "../docker/run-id.js";
 import { resolveImages } from "../setup/images.js";
 import { healthBudgets } from "../topology/launch.js";
 import { SEED_SPEC } from "../topology/spec.js";
-import { readResult, removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
+import { onlyRunId, readResult, removeRun, runCli, runResources, runShell, spawnCli } from "../testing/cli-process.js";
+import { engineProxy } from "../testing/engine-proxy.js";
 
 let docker: Docker;
 let out: string;
@@ -102,35 +104,97 @@ describe("the harness's own failures end in a clear error, exit 2, nothing left"
       proxy.cut();
     }
   });
+
+  it("an engine that hangs mid-trial (a proxy that stops forwarding): the fault's call ends at its deadline, the trial unknown with that reason, exit 2, a report", async () => {
+    const proxy = await engineProxy();
+    let runId: string | undefined;
+    try {
+      const cli = spawnCli("scenarios/main.ts", ["kill-leader", "--profile", "fast", "--out", out], { DOCKER_HOST: proxy.url });
+      runId = await cli.runId();
+      runs.push(runId);
+      await cli.waitForStderr(/trial 1\/1: waiting for steady state/, 120_000);
+      proxy.freeze(); // a wedged dockerd: connections open, nothing answered
+      // The kill's deadline (10 s), then the teardown through an engine that answers no ping either: seconds.
+      const exit = await cli.exitWithin(120_000);
+      expect(exit.code, exit.stderr).toBe(2);
+      expect(exit.stdout + exit.stderr).toMatch(new RegExp(`E_DOCKER_UNAVAILABLE\\]?:? no answer within 10000 ms from the Docker engine at ${proxy.url.replace(/\./g, "\\.")} to kill \\(SIGKILL\\) k8sm-${runId}-master-`));
+      expect(exit.stdout).not.toMatch(/\bFAIL\b/); // the engine's delay is never judged as the system's
+      const result = await readResult(out, "kill-leader", runId);
+      expect(result).toMatchObject({ status: "failed", verdict: "unknown", error: { code: "E_DOCKER_UNAVAILABLE" } });
+      expect(result.trials.map((t) => t.verdict)).toEqual(["unknown"]);
+      expect(result.trials[0]!.checks.filter((c) => c.verdict === "fail")).toEqual([]);
+    } finally {
+      proxy.cut();
+    }
+    const reaped = await runCli("harness/cli/reap.ts", []);
+    expect(reaped.code, reaped.stderr).toBe(0);
+    expect(await runResources(docker, runId!)).toEqual({ containers: [], networks: [] });
+  });
+
+  it("a scheduler flag the component rejects: named with its error line and log file within seconds, not after a health budget", async () => {
+    const { runId, exit } = await baseline(["--set", "scheduler.bogus-flag=1"]);
+    expect(exit.code, exit.stderr).toBe(2);
+    expect(exit.stdout + exit.stderr).toMatch(new RegExp(`E_TOPOLOGY_UNHEALTHY.*in k8sm-${runId}-master-\\d \\(master-\\d\\) during the launch; it says: Error: unknown flag: --bogus-flag`));
+    expect(exit.stdout + exit.stderr).toMatch(new RegExp(`Full log: ${out.replace(/[.]/g, "\\.")}/baseline/${runId}/logs/k8sm-${runId}-master-\\d\\.log`));
+    expect(exit.stdout + exit.stderr).not.toMatch(/--log-dir/); // scenario takes no --log-dir
+    expect(await readResult(out, "baseline", runId)).toMatchObject({ status: "failed", error: { code: "E_TOPOLOGY_UNHEALTHY" } });
+    expect(await runResources(docker, runId)).toEqual({ containers: [], networks: [] });
+  });
 });
 
-/** A TCP endpoint in front of the real engine (DOCKER_HOST for a child) that can be cut at once. */
-async function engineProxy(): Promise<{ url: string; cut: () => void }> {
-  const upstream = dockerEndpoint();
-  const target = upstream.startsWith("unix://")
-    ? { path: upstream.slice("unix://".length) }
-    : (() => {
-        const u = new URL(upstream.replace(/^tcp:/, "http:"));
-        return { host: u.hostname, port: Number(u.port) };
-      })();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const engine = connect(target as never);
-    for (const s of [client, engine]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => {});
+describe("a full disk (--out on a tiny tmpfs)", () => {
+  let mounts: string[] = [];
+  const tmpfs = async (size: string): Promise<string | undefined> => {
+    const dir = path.join(out, `tmpfs-${size}`);
+    await mkdir(dir, { recursive: true });
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "pipe" });
+    } catch {
+      return undefined; // not root: nothing to test with
     }
-    client.pipe(engine).pipe(client);
-    client.on("close", () => engine.destroy());
-    engine.on("close", () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut: () => {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
+    mounts.push(dir);
+    return dir;
   };
-}
+  afterAll(() => {
+    for (const m of mounts) execFileSync("umount", ["-l", m]);
+    mounts = [];
+  });
+
+  // 64 KiB fills during the launch, 112 KiB during the trial or the cleanup (container logs grow all along).
+  it.each(["64k", "112k"])("%s: no crash, exit 2 naming the full disk, the topology removed, a report complete or none", async (size) => {
+    const dir = await tmpfs(size);
+    if (!dir) return void console.warn("skipped: mounting a tmpfs needs root");
+    const cli = spawnCli("scenarios/main.ts", ["kill-leader", "--profile", "fast", "--out", dir]);
+    const runId = await cli.runId();
+    runs.push(runId);
+    const exit = await cli.exitWithin(180_000);
+    expect(exit.code, exit.stderr).toBe(2);
+    expect(exit.stderr).not.toMatch(/Unhandled 'error' event|node:events/);
+    expect(exit.stdout + exit.stderr).toMatch(/E_DISK_FULL|E_REPORT/);
+    expect(exit.stdout + exit.stderr).toMatch(/ENOSPC|no space left/i);
+    expect(await runResources(docker, runId)).toEqual({ containers: [], networks: [] });
+    if (existsSync(path.join(dir, "kill-leader", runId, "result.json"))) await readResult(dir, "kill-leader", runId);
+  });
+});
+
+describe("a closed stdout or stderr, through npm as a user pipes it", () => {
+  // The issue's own command lines (one trial here): output errors never stop the run nor its cleanup.
+  it.each([
+    ["2>/dev/null | head -c 10", "the summary's write fails"],
+    ["2>&1 | head -n 6", "progress writes fail from the launch on"],
+  ])("npm run scenario -- kill-leader ... %s (%s): exit 2, the report complete, nothing left", async (pipe) => {
+    const own = await mkdtemp(path.join(os.tmpdir(), "k8sm-robust-pipe-"));
+    try {
+      const r = await runShell(`npm run scenario -- kill-leader --profile fast --out ${own} ${pipe}`);
+      const runId = await onlyRunId(own, "kill-leader");
+      runs.push(runId);
+      const result = await readResult(own, "kill-leader", runId);
+      expect(result.status).toBe("completed");
+      // A pass whose output was lost is exit 2; a failed check stays 1.
+      expect(r.pipestatus[0], r.stderr).toBe(result.verdict === "pass" ? 2 : 1);
+      expect(await runResources(docker, runId)).toEqual({ containers: [], networks: [] });
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,6 @@
-// Issue 6, robustness: the harness interrupted (Ctrl-C) or killed (SIGKILL) in the middle of a trial,
-// with a fault in force. The real CLI in a child process group, fast profile; every assertion is
-// about this run's own resources (its run-id label).
+// Robustness: the harness interrupted (Ctrl-C, SIGTERM through npm) or killed (SIGKILL) in the middle
+// of a trial, with a fault in force or an engine call hanging. The real CLI in a child process
+// group, fast profile; every assertion is about this run's own resources (its run-id label).
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
 import { runLabelFilter } from "../docker/labels.js";
 import { partitionRules } from "../faults/inject.js";
-import { readResult, removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
+import { readResult, removeRun, runCli, runResources, spawnCli, spawnNpm, type CliProcess } from "../testing/cli-process.js";
+import { engineProxy } from "../testing/engine-proxy.js";
 
 /** Launch (~5 s) + steady state + the fault's random offset: the fault is in force well within this. */
 const FAULT_WITHIN_MS = 120_000;
@@ -114,6 +115,54 @@ describe("Ctrl-C mid-trial", () => {
     const down = await runCli("harness/cli/topology.ts", ["down", "--run-id", runId]);
     expect(down.code, down.stderr).toBe(0);
     expect(await runResources(docker, runId)).toEqual({ containers: [], networks: [] });
+  });
+});
+
+describe("SIGTERM through npm", () => {
+  // npm hands a SIGTERM to its child; the npm scripts `exec` node, so that child is the harness
+  // itself (not an `sh -c` that dies and orphans it), and npm returns only once the harness exited.
+  it.each([
+    ["to the npm process", (cli: CliProcess): void => void cli.child.kill("SIGTERM")],
+    ["to its process group (timeout, CI runners)", (cli: CliProcess): void => cli.signalGroup("SIGTERM")],
+  ] as const)("%s: npm returns 130 only after the cleanup, nothing left, the report complete", async (_, send) => {
+    const cli = spawnNpm("scenario", ["kill-leader", "--profile", "fast", "--out", out]);
+    const runId = await cli.runId(60_000);
+    runs.push(runId);
+    await cli.waitForStderr(/trial 1\/1: waiting for steady state/, FAULT_WITHIN_MS);
+    send(cli);
+    const exit = await cli.exitWithin(90_000);
+    // Read at once: had npm returned before the harness's teardown, its containers would still be here.
+    const left = await runResources(docker, runId);
+    expect(exit.code, exit.stderr).toBe(130);
+    expect(left, exit.stderr).toEqual({ containers: [], networks: [] });
+    expect(exit.stderr).toMatch(/interrupted \(SIGTERM\): stopping the run and tearing down/);
+    expect(await readResult(out, "kill-leader", runId)).toMatchObject({ status: "interrupted", verdict: "unknown", error: { code: "E_INTERRUPTED" } });
+  });
+});
+
+describe("Ctrl-C while an engine call hangs", () => {
+  it("the run still ends: exit 130, a complete report; npm run reap removes what the hung engine kept", async () => {
+    const proxy = await engineProxy();
+    try {
+      const cli = spawnCli("scenarios/main.ts", ["kill-leader", "--profile", "fast", "--out", out], { DOCKER_HOST: proxy.url });
+      const runId = await cli.runId();
+      runs.push(runId);
+      await cli.waitForStderr(/trial 1\/1: waiting for steady state/, FAULT_WITHIN_MS);
+      proxy.freeze(); // a wedged dockerd: connections open, nothing answered
+      await expect.poll(() => proxy.heldRequests.some((r) => /POST \/containers\/\w+\/kill/.test(r)), { timeout: FAULT_WITHIN_MS, interval: 200 }).toBe(true);
+      cli.signalGroup("SIGINT");
+      const exit = await cli.exitWithin(120_000);
+      expect(exit.code, exit.stderr).toBe(130);
+      const result = await readResult(out, "kill-leader", runId);
+      expect(result).toMatchObject({ status: "interrupted", verdict: "unknown", error: { code: "E_INTERRUPTED" } });
+      expect(result.trials.map((t) => t.verdict)).toEqual(["unknown"]);
+    } finally {
+      proxy.cut();
+    }
+    // The engine itself never hung: what the run could not remove through the proxy is removed now.
+    const reaped = await runCli("harness/cli/reap.ts", []);
+    expect(reaped.code, reaped.stderr).toBe(0);
+    expect(await runResources(docker, runs.at(-1)!)).toEqual({ containers: [], networks: [] });
   });
 });
 

@@ -16,7 +16,7 @@ export interface EngineProxy {
   freeze(): void;
   /** Forwards again what was held back, and from now on. */
   thaw(): void;
-  /** Requests seen (`METHOD /path`, first line only) while frozen: what the harness was waiting on. */
+  /** Requests held while frozen, as `hh:mm:ss METHOD /path HTTP/1.1` (UTC): what the harness was waiting on. */
   readonly heldRequests: readonly string[];
 }
 

@@ -11,9 +11,17 @@ const talks = defineCommand({
   name: "output-child",
   usage: "node output-child.ts --marker FILE",
   summary: "Writes lines for a while, then exits; its teardown writes FILE.",
-  options: { marker: { type: "string" } },
-  optionHelp: { marker: ["FILE", "written by the teardown"] },
+  options: { marker: { type: "string" }, late: { type: "boolean" } },
+  optionHelp: { marker: ["FILE", "written by the teardown"], late: "say ready, then write one summary to stdout as the last thing (as a run does)" },
   async run(ctx) {
+    if (ctx.args.values.late) {
+      // Nothing after the summary, no teardown step either: nothing gives a closed pipe's error a turn.
+      ctx.progress("ready");
+      await sleep(500, ctx.signal);
+      await writeFile(ctx.args.values.marker!, "work done\n");
+      ctx.out(`summary ${"·".repeat(2_000)}`);
+      return 0;
+    }
     ctx.teardown.defer(() => writeFile(ctx.args.values.marker!, "teardown ran\n"), "marker");
     for (let i = 0; i < 40; i++) {
       ctx.progress(`step ${i} ${"·".repeat(200)}`);
