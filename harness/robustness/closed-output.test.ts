@@ -51,3 +51,17 @@ describe("a closed output stream", () => {
     else expect(r.other).toMatch(/result 39/); // stdout got everything
   });
 });
+
+describe("Ctrl-C after the outcome is settled", () => {
+  it("a command that says its work is done (a run whose reports were being written) keeps its exit code, not 130", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "harness/testing/output-child.ts", "--settles"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (/ready\n/.test(err) && !/interrupted/.test(err)) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(err).toMatch(/interrupted \(SIGINT\)/);
+    expect(code, err).toBe(0);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * For harness/robustness/closed-output.test.ts: a command that writes progress (stderr) and
  * results (stdout) for a while, with a teardown step that leaves a marker file, so the test can
- * close either stream under it and see that the work and its cleanup still ran.
+ * close either stream under it and see that the work and its cleanup still ran; or (`--settles`)
+ * one whose work is already settled when Ctrl-C comes.
  */
 import { writeFile } from "node:fs/promises";
 import { sleep } from "../async/sleep.js";
@@ -11,9 +12,20 @@ const talks = defineCommand({
   name: "output-child",
   usage: "node output-child.ts --marker FILE",
   summary: "Writes lines for a while, then exits; its teardown writes FILE.",
-  options: { marker: { type: "string" }, late: { type: "boolean" } },
-  optionHelp: { marker: ["FILE", "written by the teardown"], late: "say ready, then write one summary to stdout as the last thing (as a run does)" },
+  options: { marker: { type: "string" }, late: { type: "boolean" }, settles: { type: "boolean" } },
+  optionHelp: {
+    marker: ["FILE", "written by the teardown"],
+    late: "say ready, then write one summary to stdout as the last thing (as a run does)",
+    settles: "say ready, and once interrupted finish anyway and call workDone (a run whose reports were being written)",
+  },
   async run(ctx) {
+    if (ctx.args.values.settles) {
+      ctx.progress("ready");
+      await sleep(600_000, ctx.signal).catch(() => {});
+      await sleep(200);
+      ctx.workDone();
+      return 0;
+    }
     if (ctx.args.values.late) {
       // Nothing after the summary, no teardown step either: nothing gives a closed pipe's error a turn.
       ctx.progress("ready");
