@@ -58,7 +58,11 @@ describe("createWorkloadPod", () => {
     expect(await createWorkloadPod(api.url, "p1", (e) => sink.push(e), { deadlineMs: 20_000 })).toBe(true);
     expect(api.posts).toHaveLength(4);
     expect(api.posts[0]).toEqual(workloadPod("p1"));
-    expect(sink).toEqual([{ kind: "workload", action: "create-pod", namespace: "default", name: "p1" }]);
+    expect(sink.filter((e) => e.kind === "workload")).toEqual([{ kind: "workload", action: "create-pod", namespace: "default", name: "p1" }]);
+    // Every attempt is an apiserver request through nginx, as the pods probe's are.
+    expect(sink.filter((e) => e.kind === "api-request").map((e) => [e.ok, e.status, e.op])).toEqual([
+      [false, 502, "POST /api/v1/namespaces/default/pods"], [false, 503, "POST /api/v1/namespaces/default/pods"], [false, 500, "POST /api/v1/namespaces/default/pods"], [true, 201, "POST /api/v1/namespaces/default/pods"],
+    ]);
   });
 
   it("counts 409 AlreadyExists as created", async () => {

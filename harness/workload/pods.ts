@@ -58,8 +58,18 @@ export async function createWorkloadPod(apiUrl: string, name: string, sink: Sink
   try {
     await pRetry(
       async () => {
-        const res = await call(podsUrl(apiUrl), "POST", workloadPod(name), until);
-        if (res.status === 201 || res.status === 200 || res.status === 409) return;
+        // Each attempt is an apiserver request through nginx like the pods probe's (an `api-request`
+        // entry): the first request nginx routes to a dead apiserver may be this one.
+        const op = `POST /api/v1/namespaces/${WORKLOAD_NAMESPACE}/pods`;
+        const started = performance.now();
+        const latencyMs = () => Math.round(performance.now() - started);
+        const res = await call(podsUrl(apiUrl), "POST", workloadPod(name), until).catch((err: unknown) => {
+          if (!until.aborted) sink({ kind: "api-request", ok: false, latencyMs: latencyMs(), error: (err as Error).message, op });
+          throw err;
+        });
+        const created = res.status === 201 || res.status === 200 || res.status === 409;
+        sink({ kind: "api-request", ok: created, status: res.status, latencyMs: latencyMs(), op, ...(created ? {} : { error: res.text.slice(0, 200) }) });
+        if (created) return;
         const err = new Error(`POST pod ${name}: HTTP ${res.status}: ${res.text.slice(0, 200)}`);
         throw isTransientStatus(res.status) ? err : new AbortError(err);
       },
