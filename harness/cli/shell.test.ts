@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../async/wait-for.js";
 import { HarnessError, InputError, InterruptedError } from "../errors.js";
 import { STILL_CLEANING_UP } from "../lifecycle/index.js";
 import { defineCommand, didYouMean, editDistance, formatClock, parseCommand, renderHelp, runCommand, type CommandContext } from "./shell.js";
@@ -202,7 +203,7 @@ describe("runCommand: the run", () => {
 
 describe("runCommand: Ctrl-C", () => {
   it("aborts ctx.signal, runs the teardown, exits 130; npm's doubled SIGINT counts as one press", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../testing/shell-child.ts", import.meta.url))], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../testing/shell-child.ts", import.meta.url))], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -216,6 +217,9 @@ describe("runCommand: Ctrl-C", () => {
     await ready;
     child.kill("SIGINT");
     child.kill("SIGINT"); // the same press, forwarded by npm
+    // Both are sent: now the child's teardown may finish (and its handlers go).
+    await waitFor(() => err.includes("interrupted (SIGINT)"), { description: "the child's interrupt line", intervalMs: 20, timeoutMs: 20_000 });
+    child.stdin.end("go\n");
     expect(await exit).toBe(130);
     expect(out).toBe("teardown ran\n");
     expect(err).toMatch(/^\[00:\d\d\] ready\n\[00:\d\d\] interrupted \(SIGINT\): stopping the run and tearing down\n/);

@@ -12,7 +12,16 @@ const waits = defineCommand({
   options: {},
   optionHelp: {},
   async run(ctx) {
-    ctx.teardown.defer(() => void process.stdout.write("teardown ran\n"), "note");
+    // The teardown waits for a line on stdin: the interrupt handlers stay installed until the test
+    // has sent every signal it means to (it may be descheduled between two kill() calls).
+    ctx.teardown.defer(async () => {
+      await new Promise<void>((resolve) => {
+        process.stdin.once("data", () => resolve());
+        process.stdin.once("end", () => resolve());
+      });
+      process.stdin.destroy();
+      process.stdout.write("teardown ran\n");
+    }, "note");
     ctx.progress("ready");
     await sleep(600_000, ctx.signal);
     return 0;
