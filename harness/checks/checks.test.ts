@@ -194,6 +194,13 @@ describe("checks", () => {
     expect(evaluateTrial({ originEpochMs: 0, entries }, SPECS, { model }).verdict).toBe("unknown");
   });
 
+  it("baseline: a scheduler that missed one /healthz poll just before the fault still answers; one down for longer does not", () => {
+    // master-1's scheduler (the only one up) is seen down at 1050.
+    const e = cleanColdFailover().entries;
+    expect(checkBaseline(e, 1_080).verdict).toBe("pass");
+    expect(checkBaseline(e, 3_000)).toMatchObject({ verdict: "unknown", message: expect.stringMatching(/no scheduler answering/) });
+  });
+
   it("combine: fail > unknown > pass", () => {
     expect(combineVerdicts(["pass", "unknown", "fail"])).toBe("fail");
     expect(combineVerdicts(["pass", "unknown"])).toBe("unknown");
