@@ -105,7 +105,7 @@ describe("the harness's own failures end in a clear error, exit 2, nothing left"
     }
   });
 
-  it("an engine that hangs mid-trial (a proxy that stops forwarding): the fault's call ends at its deadline, the trial unknown with that reason, exit 2, a report", async () => {
+  it("an engine that hangs mid-trial (a proxy that stops forwarding): its calls end by their deadlines, the trial unknown (never a failed check), exit 2, a report", async () => {
     const proxy = await engineProxy();
     let runId: string | undefined;
     try {
@@ -117,7 +117,11 @@ describe("the harness's own failures end in a clear error, exit 2, nothing left"
       // The kill's deadline (10 s), then the teardown through an engine that answers no ping either: seconds.
       const exit = await cli.exitWithin(120_000);
       expect(exit.code, exit.stderr).toBe(2);
-      expect(exit.stdout + exit.stderr).toMatch(new RegExp(`E_DOCKER_UNAVAILABLE\\]?:? no answer within 10000 ms from the Docker engine at ${proxy.url.replace(/\./g, "\\.")} to kill \\(SIGKILL\\) k8sm-${runId}-master-`));
+      // What ends it depends on which call hangs first: the fault's kill (until its 10 s deadline), or
+      // a probe's call (the trial's probes follow logs and events again as it begins), after which
+      // the kill is not even tried while the engine answers no ping either. Either way it is named.
+      const engine = `the Docker engine at ${proxy.url.replace(/\./g, "\\.")}`;
+      expect(exit.stdout + exit.stderr).toMatch(new RegExp(`E_DOCKER_UNAVAILABLE\\]?:? (no answer within \\d+ ms from ${engine} to |${engine} did not answer .* nor a ping within 5000 ms: not trying to )`));
       expect(exit.stdout).not.toMatch(/\bFAIL\b/); // the engine's delay is never judged as the system's
       const result = await readResult(out, "kill-leader", runId);
       expect(result).toMatchObject({ status: "failed", verdict: "unknown", error: { code: "E_DOCKER_UNAVAILABLE" } });

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../async/wait-for.js";
 import { getDocker } from "../docker/client.js";
 import { runLabelFilter } from "../docker/labels.js";
 import { partitionRules } from "../faults/inject.js";
@@ -149,7 +150,11 @@ describe("Ctrl-C while an engine call hangs", () => {
       runs.push(runId);
       await cli.waitForStderr(/trial 1\/1: waiting for steady state/, FAULT_WITHIN_MS);
       proxy.freeze(); // a wedged dockerd: connections open, nothing answered
-      await expect.poll(() => proxy.heldRequests.some((r) => /POST \/containers\/\w+\/kill/.test(r)), { timeout: FAULT_WITHIN_MS, interval: 200 }).toBe(true);
+      // The trial's probes follow the logs and events again as it begins: those calls now hang.
+      await waitFor(() => proxy.heldRequests.length > 0 || cli.child.exitCode !== null, { description: "a call held by the frozen engine", timeoutMs: 30_000, intervalMs: 100 }).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; stderr:\n${cli.stderr()}`);
+      });
+      expect(cli.child.exitCode, cli.stderr()).toBeNull();
       cli.signalGroup("SIGINT");
       const exit = await cli.exitWithin(120_000);
       expect(exit.code, exit.stderr).toBe(130);
