@@ -3,7 +3,7 @@ import { isHaLeaderKey, WATCHED_KEYS, type ApiRequestEntry, type FrameworkEntry,
 import type { Range } from "../timing-oracle/windows.js";
 
 /**
- * The per-trial measures of issue 5. Their names are a contract (nightly job, studies). All times
+ * The per-trial measures (docs/MEASURES.md). Their names are a contract (nightly job, studies). All times
  * are ms from the fault's inject entry. A measure that cannot be computed is `null`, and
  * `missing[<name>]` says why:
  * - `no-data`: the history lacks what the measure needs (a probe saw nothing, or the workload did
