@@ -9,11 +9,11 @@ import { historyFromNdjson } from "../history/history.js";
 import { ENTRY_KINDS } from "../history/types.js";
 import { MEASURE_NAMES } from "../measures/measures.js";
 import { cleanColdFailover, dualSchedulerPartition, FAULT_T, tooFastFailover, type SampleTrial } from "../testing/sample-histories.js";
-import { withRunnerDetail } from "../testing/sample-run.js";
+import { SAMPLE_META as META, sampleFault as faultOf, withRunnerDetail } from "../testing/sample-run.js";
 import { expectValidRunReport } from "../testing/valid-report.js";
 import { coldNodeDeathWindow, partitionEtcdWindow } from "../timing-oracle/windows.js";
 import { renderReportHtml, requestBins } from "./html.js";
-import { buildRunResult, RESULT_SCHEMA_VERSION, summarizeValues, type RunResult, type TrialFault } from "./result.js";
+import { buildRunResult, RESULT_SCHEMA_VERSION, summarizeValues, type RunResult } from "./result.js";
 import { RESULT_SCHEMA_FILE, validateHistoryNdjson, validateRunResult } from "./schema.js";
 import { CONSOLE_WIDTH, renderConsoleSummary, renderHistoryNdjson, renderJunit, renderResultJson, renderSummaryMd, xmlEscape } from "./text.js";
 import { writeReports } from "./write.js";
@@ -21,30 +21,6 @@ import { writeReports } from "./write.js";
 const model = coldNodeDeathWindow();
 const SPECS: CheckSpec[] = [{ check: "timing-oracle" }, { check: "single-active-scheduler" }, { check: "no-pod-lost" }];
 
-const META = {
-  harness: { version: "0.1.0", commit: "0123456789ab-dirty" },
-  environment: { node: "v20.19.0", platform: "linux/x64", docker: { version: "27.5.1", apiVersion: "1.47", endpoint: "unix:///var/run/docker.sock" } },
-  images: { "etcd-0": "k8sm-harness/base:514d0c7e9a1b", "master-1": "k8sm-harness/k8sm:340d2f0e3c4d", "master-2": "k8sm-harness/k8sm:340d2f0e3c4d" },
-  invocation: {
-    argv: ["kill-leader", "--profile", "fast"],
-    command: "npm run scenario -- kill-leader --profile fast",
-    rerun: "npm run scenario -- kill-leader --profile fast --repeat 3 --seed 42",
-  },
-};
-
-/** The trial's fault as the runner reports it, from the sample's inject entry. */
-function faultOf(s: SampleTrial): TrialFault | null {
-  const inj = s.entries.find((e) => e.kind === "fault" && e.action === "inject");
-  if (inj?.kind !== "fault") return null;
-  return {
-    kind: "kill-container",
-    description: "SIGKILL the scheduler-leader container",
-    targets: inj.targets.map((node) => ({ node, container: `k8sm-x-${node}`, how: "active framework pid scheduler(1)@10.0.0.11:40001" })),
-    offsetMs: 1234,
-    injectedAtMs: inj.t,
-    detail: { signal: "SIGKILL" },
-  };
-}
 
 function run(samples: SampleTrial[], extra: Partial<RunResult> = {}): RunResult {
   return buildRunResult({
@@ -101,7 +77,7 @@ describe("renderers", () => {
       topology: { spec: { mode: "cold-standby", podmaster: { ttlSecs: 6, sleepMs: 1000 }, kubelet: { fileCheckFrequencyMs: 1000, syncFrequencyMs: 1000 } }, profile: "fast", seed: 7, sets: ["ttl-secs=6"] },
     });
     const md = renderSummaryMd(withSettings);
-    expect(md).toContain("Harness 0.1.0 (commit 0123456789ab-dirty), Node v20.19.0 on linux/x64, Docker 27.5.1 (API 1.47) at unix:///var/run/docker.sock.");
+    expect(md).toContain("Harness 0.1.0 (commit 0123456789ab), Node v20.19.0 on linux/x64, Docker 27.5.1 (API 1.47) at unix:///var/run/docker.sock.");
     expect(md).toContain("- `k8sm-harness/base:514d0c7e9a1b`: etcd-0\n- `k8sm-harness/k8sm:340d2f0e3c4d`: master-1, master-2");
     expect(md).toContain("Rerun: `npm run scenario -- kill-leader --profile fast --repeat 3 --seed 42`");
     expect(md).toContain("Settings: mode cold-standby, profile fast, seed 7; podmaster ttl 6 s, sleep 1 s; kubelet file-check 1 s, sync 1 s; --set `ttl-secs=6`.");
