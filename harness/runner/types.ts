@@ -4,7 +4,7 @@ import type { FailoverCase } from "../timing-oracle/windows.js";
 /**
  * A scenario is plain data (style-anchors: Jepsen test map, etcd TestScenario): which topology,
  * which fault, which §6 model predicts the failover, and what the checks must expect. The runner
- * (`runScenario`) does the rest.
+ * (`executeRun`, harness/runner/execute-run.ts) does the rest.
  */
 export interface ScenarioDefinition {
   /** kebab-case; equals the file name in scenarios/. */
