@@ -50,6 +50,9 @@ async function partialReports(out: string): Promise<string[]> {
     if (!(await stat(dir)).isDirectory() || runId === "latest") continue;
     const present = new Set(await readdir(dir));
     for (const f of present) {
+      // A kill between a temporary file's open and its write leaves it empty: hidden, never read as a
+      // report (writeReports renames it into place only once whole), so not a partial report.
+      if (/^\..+\.tmp-\d+-[0-9a-f]+$/.test(f)) continue;
       if (f !== "logs" && (await stat(path.join(dir, f))).size === 0) problems.push(`${runId}/${f} is empty`);
     }
     if (!present.has("result.json")) continue;
