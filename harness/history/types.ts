@@ -8,6 +8,9 @@
  * which is one entry per request. `node` fields name topology nodes (`master-1`, ...).
  */
 
+/** The framework name km registers with Mesos (its `--framework-name` default). */
+export const FRAMEWORK_NAME = "Kubernetes";
+
 /** km's `--ha` election key is `<prefix><framework name><suffix>` (meta.DefaultElectionFormat). */
 const HA_LEADER_PREFIX = "/mesos/k8sm/framework/";
 const HA_LEADER_SUFFIX = "/leader";
@@ -24,7 +27,7 @@ export const WATCHED_KEYS = {
   /** podmaster lock for the controller-manager manifest. */
   controller: "/controller",
   /** `km scheduler --ha` election key; value = `<hex executor hash>_<uuid>`. */
-  haLeader: (frameworkName = "Kubernetes") => `${HA_LEADER_PREFIX}${frameworkName}${HA_LEADER_SUFFIX}`,
+  haLeader: (frameworkName = FRAMEWORK_NAME) => `${HA_LEADER_PREFIX}${frameworkName}${HA_LEADER_SUFFIX}`,
   /** Framework id stored by the scheduler after its first registration. */
   frameworkId: "/mesos/k8sm/frameworkid",
 } as const;

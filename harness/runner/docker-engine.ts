@@ -2,15 +2,12 @@
 import type Docker from "dockerode";
 import { dockerCall, dockerEndpoint, getDocker } from "../docker/client.js";
 import { reap } from "../docker/reaper.js";
-import { WATCHED_KEYS } from "../history/types.js";
+import { FRAMEWORK_NAME, WATCHED_KEYS } from "../history/types.js";
 import { dockerEventsProbe, etcdKeysProbe, logsProbe, mesosProbe, podsProbe, schedulerProbe, type Probe, type ProbeTargets } from "../probes/index.js";
 import { launchTopology } from "../topology/launch.js";
 import type { Cluster } from "../topology/cluster.js";
 import { createWorkloadPod, deleteWorkloadPod } from "../workload/pods.js";
 import type { RunEngine } from "./engine.js";
-
-/** The framework name km registers (its `--framework-name` default). */
-const FRAMEWORK_NAME = "Kubernetes";
 
 export async function dockerEngine(docker?: Docker): Promise<RunEngine> {
   const d = docker ?? (await getDocker());

@@ -152,7 +152,7 @@ function releasing(fn: () => Promise<void>): AsyncDisposable {
 /** `await using` wraps an error thrown while releasing after another in a SuppressedError: every error, first the original. */
 function unwrap(err: unknown): unknown[] {
   if (err === undefined) return [];
-  if (typeof SuppressedError !== "undefined" && err instanceof SuppressedError) return [...unwrap(err.suppressed), ...unwrap(err.error)];
+  // By name: the native SuppressedError and the transpiler's stand-in for it (Node 20 has none).
   const e = err as { name?: string; error?: unknown; suppressed?: unknown };
   if (e?.name === "SuppressedError" && "suppressed" in e) return [...unwrap(e.suppressed), ...unwrap(e.error)];
   return [err];
