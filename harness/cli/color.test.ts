@@ -19,10 +19,12 @@ describe("colour", () => {
     expect(colorEnabled({ isTTY: true }, { TERM: "dumb" })).toBe(false);
   });
 
-  it("tables to a pipe or under NO_COLOR carry no escape code; cli-table3's own default would", () => {
+  // cli-table3's own default (red heads) colours only where @colors/colors detects a terminal, so
+  // whether it would emit codes here depends on how the tests are run; tableStyle never leaves it
+  // to that default.
+  it("tables to a pipe or under NO_COLOR carry no escape code", () => {
     expect(render(tableStyle({ isTTY: false }, {}))).not.toContain(ESC);
     expect(render(tableStyle({ isTTY: true }, { NO_COLOR: "1" }))).not.toContain(ESC);
-    expect(new Table({ head: ["scenario"] }).toString()).toContain(ESC);
     expect(tableStyle({ isTTY: true }, {})).toEqual({ head: ["bold"], border: ["grey"] });
   });
 });
