@@ -16,7 +16,7 @@ import type { RunResult } from "../reporting/result.js";
 import { fakeEngine, type FakeEngineOptions } from "../testing/fake-engine.js";
 import { VirtualClock } from "../testing/virtual-clock.js";
 import { FAST_SPEC } from "../topology/spec.js";
-import { executeRun } from "./execute-run.js";
+import { executeRun, type ExecuteOptions } from "./execute-run.js";
 import type { RunPlan } from "./plan.js";
 import { defineScenario, type ScenarioDefinition } from "./types.js";
 
@@ -38,7 +38,7 @@ beforeAll(async () => { out = await mkdtemp(path.join(os.tmpdir(), "execute-run-
 afterAll(async () => { await rm(out, { recursive: true, force: true }); });
 
 let runs = 0;
-function setup(scenario: ScenarioDefinition, repeat: number, opts: FakeEngineOptions = {}) {
+function setup(scenario: ScenarioDefinition, repeat: number, opts: FakeEngineOptions = {}, extra: Pick<ExecuteOptions, "onTrial"> = {}) {
   const clock = new VirtualClock();
   const engine = fakeEngine(clock, opts);
   const controller = new AbortController();
@@ -55,7 +55,7 @@ function setup(scenario: ScenarioDefinition, repeat: number, opts: FakeEngineOpt
       fn();
     }
   };
-  const go = () => clock.run(executeRun(plan, { engine, signal: controller.signal, outDir: out, runId, clock, progress: onProgress }));
+  const go = () => clock.run(executeRun(plan, { engine, signal: controller.signal, outDir: out, runId, clock, progress: onProgress, ...extra }));
   return { clock, engine, controller, go, progress, firstTrial: (fn: () => void) => { onFirstTrial = fn; } };
 }
 
@@ -143,6 +143,24 @@ describe("executeRun", () => {
     const faults = ofKind(h, "fault").map((f) => f.action);
     expect(faults).toEqual(["inject", "heal"]);
     expect(h.findIndex((e) => e.kind === "fault" && e.action === "heal")).toBeGreaterThan(h.findIndex((e) => e.kind === "note" && /trial cut short/.test(e.text)));
+  });
+
+  it("hands each trial to onTrial as it ends, the cut-short one included; an onTrial that throws fails the run", async () => {
+    const seen: number[] = [];
+    const whole = await setup(killLeader, 3, {}, { onTrial: (t) => void seen.push(t.index) }).go();
+    expect(seen).toEqual([0, 1, 2]);
+    expect(whole.result.trials.map((t) => t.index)).toEqual(seen);
+
+    const cut: string[] = [];
+    const { clock, controller, go, firstTrial } = setup(pauseLeader, 2, { callMs: 500 }, { onTrial: (t) => void cut.push(t.verdict) });
+    firstTrial(() => clock.at(clock.now() + 2_000, () => controller.abort(new Error("Ctrl-C"))));
+    const interrupted = await go();
+    expect(interrupted.result.status).toBe("interrupted");
+    expect(cut).toEqual(["unknown"]);
+
+    const failing = await setup(killLeader, 3, {}, { onTrial: () => { throw new Error("disk full"); } }).go();
+    expect(failing.result).toMatchObject({ status: "failed", error: { message: expect.stringMatching(/disk full/) } });
+    expect(failing.result.trials).toHaveLength(1);
   });
 
   it("a fault the engine delivered late: the trial is not judged (unknown, with the reason), the run completes", async () => {

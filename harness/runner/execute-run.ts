@@ -40,6 +40,12 @@ export interface ExecuteOptions {
   readonly progress?: (line: string) => void;
   /** @default the process's clock */
   readonly clock?: Clock;
+  /**
+   * Called with each trial as it ends (cut-short trials included, once the run is over), before the
+   * next one starts: a study appends it to its trial log, so a killed study loses no finished trial.
+   * An error it throws ends the run like any harness error. @default none
+   */
+  readonly onTrial?: (trial: TrialResult) => void | Promise<void>;
   /** The command line, for result.json's `invocation` (and its rerun command). */
   readonly invocation?: { readonly argv: readonly string[]; readonly command?: string; readonly rerun?: string };
 }
@@ -101,19 +107,30 @@ export async function executeRun(runPlan: RunPlan, opts: ExecuteOptions): Promis
       faults,
       earlier: trials,
     };
-    for (let k = 0; k < plan.repeat; k++) trials.push(await runTrial(ctx, k));
+    for (let k = 0; k < plan.repeat; k++) {
+      const trial = await runTrial(ctx, k);
+      trials.push(trial);
+      await opts.onTrial?.(trial);
+    }
   } catch (err) {
     failure = err;
   }
 
   // A trial cut short is reported with what it saw; the run's error is what cut it.
+  const cutShort: TrialResult[] = [];
   const causes = unwrap(failure).flatMap((e) => {
     if (e instanceof TrialCutShort) {
-      trials.push(e.trial);
+      cutShort.push(e.trial);
       return [e.reason];
     }
     return [e];
   });
+  for (const trial of cutShort) {
+    trials.push(trial);
+    await Promise.resolve()
+      .then(() => opts.onTrial?.(trial))
+      .catch((err: unknown) => causes.push(err));
+  }
   const interrupted = interrupt.aborted;
   const error = interrupted ? { code: "E_INTERRUPTED", message: "interrupted" } : causes.length ? errorOf(causes, runId) : undefined;
   const meta = await collectRunMeta(opts.invocation ? { argv: [...opts.invocation.argv], command: opts.invocation.command, rerun: opts.invocation.rerun } : {});
