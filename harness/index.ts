@@ -18,4 +18,5 @@ export { applySetOverrides, profileSpec, validateTopologySpec, SEED_SPEC, FAST_S
 export { BUGS, BUG_NAMES, type BugDefinition, type BugName } from "./topology/bugs.js";
 export { executeRun, type ExecuteOptions, type RunOutcome } from "./runner/execute-run.js";
 export { dockerEngine } from "./runner/docker-engine.js";
+export { defaultParallelism, runPool, type PoolEntry, type PoolOptions } from "./runner/pool.js";
 export { resolvePlan, type RunPlan } from "./runner/plan.js";

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { sleep } from "../async/index.js";
+import { defaultParallelism, runPool } from "./pool.js";
+
+describe("runPool", () => {
+  it("never runs more than `parallel` jobs at once, hands jobs to slots as they free up, and keeps the jobs' order", async () => {
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const entries = await runPool([30, 5, 5, 5, 20], { parallel: 2, signal: new AbortController().signal }, async (ms, slot) => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(ms);
+      running--;
+      order.push(ms);
+      return { ms, slot };
+    });
+    expect(peak).toBe(2);
+    expect(entries.map((e) => e.state)).toEqual(["done", "done", "done", "done", "done"]);
+    expect(entries.map((e) => (e.state === "done" ? e.value.ms : null))).toEqual([30, 5, 5, 5, 20]);
+    // The short jobs all went through slot 1 while slot 0 held the 30 ms job.
+    expect(entries.slice(1, 4).map((e) => (e.state === "done" ? e.value.slot : null))).toEqual([1, 1, 1]);
+  });
+
+  it("records a job that throws and goes on with the others", async () => {
+    const entries = await runPool([1, 2, 3], { parallel: 1, signal: new AbortController().signal }, async (n) => {
+      if (n === 2) throw new Error("engine gone");
+      return n;
+    });
+    expect(entries.map((e) => e.state)).toEqual(["done", "error", "done"]);
+    expect(entries[1]).toMatchObject({ state: "error", error: { message: "engine gone" } });
+  });
+
+  it("starts nothing after an abort; the jobs under way see it through their signal and end", async () => {
+    const ac = new AbortController();
+    const settled: string[] = [];
+    const entries = await runPool(
+      ["a", "b", "c", "d"],
+      { parallel: 2, signal: ac.signal, onSettled: (e) => void settled.push(e.state) },
+      async (job, _slot, signal) => {
+        if (job === "b") ac.abort(new Error("Ctrl-C"));
+        await sleep(10_000, signal).catch(() => undefined);
+        return job;
+      },
+    );
+    expect(entries.map((e) => e.state)).toEqual(["done", "done", "not-run", "not-run"]);
+    expect(settled).toEqual(["done", "done"]);
+  });
+
+  it("refuses a parallelism that is not a whole number ≥ 1", async () => {
+    await expect(runPool([1], { parallel: 0, signal: new AbortController().signal }, async (n) => n)).rejects.toThrow(/parallel must be/);
+  });
+});
+
+describe("defaultParallelism", () => {
+  const GiB = 1024 ** 3;
+  it("three topologies per core, as many as free memory carries, 1 to 8", () => {
+    expect(defaultParallelism({ cpus: 2, freeBytes: 20 * GiB }).parallel).toBe(6);
+    expect(defaultParallelism({ cpus: 8, freeBytes: 64 * GiB }).parallel).toBe(8);
+    expect(defaultParallelism({ cpus: 4, freeBytes: 3.5 * GiB }).parallel).toBe(3);
+    expect(defaultParallelism({ cpus: 2, freeBytes: 1 * GiB })).toMatchObject({ parallel: 1, why: expect.stringMatching(/= 0; at most 8/) });
+  });
+});

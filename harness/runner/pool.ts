@@ -1,0 +1,70 @@
+/**
+ * Several runs at once: the study's and the nightly job's way of using an engine's spare capacity.
+ *
+ * `runPool(jobs, { parallel, signal }, run)` hands jobs, in their order, to `parallel` slots as the
+ * slots free up; each job is one call of `run` (normally one `executeRun`, so one topology with its
+ * own run id, network, report folder). There is no queue service and no worker protocol: a slot is
+ * a loop in this process. Once `signal` aborts no job is started; jobs under way get the abort
+ * through their own signal and end as `executeRun` does (trial cut short, everything released).
+ *
+ * A job whose `run` throws is recorded with its error and the other slots go on: one broken run
+ * never loses the others' results.
+ */
+import os from "node:os";
+
+export type PoolEntry<J, R> =
+  | { readonly job: J; readonly state: "done"; readonly value: R; readonly slot: number }
+  | { readonly job: J; readonly state: "error"; readonly error: unknown; readonly slot: number }
+  | { readonly job: J; readonly state: "not-run" };
+
+export interface PoolOptions<J, R> {
+  /** Jobs under way at once (≥ 1). */
+  readonly parallel: number;
+  /** Aborting it starts no further job; the jobs under way see it through their own signal. */
+  readonly signal: AbortSignal;
+  /** Called as each job ends, before its slot takes the next job (progress, an append-only log). */
+  readonly onSettled?: (entry: PoolEntry<J, R>, index: number) => void | Promise<void>;
+}
+
+/** Runs every job, at most `parallel` at once; the entries come back in the jobs' order. */
+export async function runPool<J, R>(jobs: readonly J[], opts: PoolOptions<J, R>, run: (job: J, slot: number, signal: AbortSignal) => Promise<R>): Promise<PoolEntry<J, R>[]> {
+  if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new RangeError(`parallel must be a whole number ≥ 1, got ${opts.parallel}`);
+  const entries: PoolEntry<J, R>[] = jobs.map((job) => ({ job, state: "not-run" }));
+  let next = 0;
+  const slot = async (s: number): Promise<void> => {
+    while (!opts.signal.aborted && next < jobs.length) {
+      const i = next++;
+      const job = jobs[i]!;
+      try {
+        entries[i] = { job, state: "done", value: await run(job, s, opts.signal), slot: s };
+      } catch (error) {
+        entries[i] = { job, state: "error", error, slot: s };
+      }
+      // A callback that fails (a full disk under the study's log) stops this slot, not the others.
+      await opts.onSettled?.(entries[i]!, i);
+    }
+  };
+  const slots = await Promise.allSettled(Array.from({ length: Math.min(opts.parallel, Math.max(jobs.length, 1)) }, (_, s) => slot(s)));
+  const failed = slots.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return entries;
+}
+
+/** What one fast- or seed-profile topology holds resident (7 containers, measured with `docker stats`: ≈ 250 MiB) plus the harness's share for its probes, with room to spare. */
+export const TOPOLOGY_MEMORY_BYTES = 512 * 1024 ** 2;
+/** Memory left to the machine's other work whatever the parallelism. */
+const RESERVED_MEMORY_BYTES = 2 * 1024 ** 3;
+
+/**
+ * The default `--parallel` for one engine on this host: topologies spend most of their time
+ * waiting on timers (≈ 12 % of a core each when steady), so up to three per core, as many as
+ * free memory carries at `TOPOLOGY_MEMORY_BYTES` each, at most 8, at least 1. The reason is
+ * returned with the figure so a command can print why it chose it.
+ */
+export function defaultParallelism(host: { cpus: number; freeBytes: number } = { cpus: os.availableParallelism(), freeBytes: os.freemem() }): { parallel: number; why: string } {
+  const byCpu = host.cpus * 3;
+  const byMemory = Math.floor((host.freeBytes - RESERVED_MEMORY_BYTES) / TOPOLOGY_MEMORY_BYTES);
+  const parallel = Math.max(1, Math.min(8, byCpu, byMemory));
+  const gib = (b: number): string => (b / 1024 ** 3).toFixed(1);
+  return { parallel, why: `${host.cpus} cores × 3 = ${byCpu}; ${gib(host.freeBytes)} GiB free − ${gib(RESERVED_MEMORY_BYTES)} GiB reserve at ${TOPOLOGY_MEMORY_BYTES / 1024 ** 2} MiB per topology = ${Math.max(byMemory, 0)}; at most 8` };
+}
