@@ -20,3 +20,7 @@ export { executeRun, type ExecuteOptions, type RunOutcome } from "./runner/execu
 export { dockerEngine } from "./runner/docker-engine.js";
 export { defaultParallelism, runPool, type PoolEntry, type PoolOptions } from "./runner/pool.js";
 export { resolvePlan, type RunPlan } from "./runner/plan.js";
+export {
+  bootstrapInterval, bootstrapShift, median, quantileStat, wilson, ecdf, linearModel, describe, DEFAULT_LEVEL, DEFAULT_RESAMPLES,
+  type Interval, type Shift, type SortedStat, type BootstrapOptions, type Proportion, type Description, type LinearModel, type Coefficient, type Row,
+} from "./stats/index.js";
