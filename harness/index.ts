@@ -6,6 +6,8 @@ export { HarnessError, InputError, DockerUnavailableError, TopologyUnhealthyErro
 export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } from "./runner/types.js";
 export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";
 export { scenarioCli, parseScenarioArgs } from "./cli/scenario.js";
+export { nightlyCli, parseNightlyArgs } from "./cli/nightly.js";
+export { studyCli } from "./cli/study.js";
 export {
   parseEventLogs, readContainerLogs, groundTruthPhases, compareToGroundTruth, probeErrorStats, validateRun,
   VALIDATED_MEASURES, TRUTH_DEFINITIONS,
