@@ -51,8 +51,11 @@ export interface Row {
   readonly x: Readonly<Record<string, number>>;
 }
 
-/** A factor whose spread is below this share of its magnitude counts as constant. */
-const CONSTANT_TOLERANCE = 1e-10;
+/**
+ * A factor whose spread is below this share of its magnitude counts as constant: a few ulps of
+ * rounding, not a knob that moved (a timestamp of 1.7e12 that moves by 1 still counts as varying).
+ */
+const CONSTANT_TOLERANCE = 64 * Number.EPSILON;
 /** A factor whose part not explained by the earlier kept ones is below this share of its variance is collinear. */
 const COLLINEAR_TOLERANCE = 1e-10;
 

@@ -226,6 +226,16 @@ suite("linearModel", () => {
     expectReference(m);
   });
 
+  it("keeps a factor that varies little next to its magnitude (a timestamp), and fits it", () => {
+    // y = 2 + 3·(t − T0) + e with e = ±0.1 alternating: OLS gives 3 within ~0.02.
+    const T0 = 1.7e12;
+    const rows = Array.from({ length: 28 }, (_, i) => ({ y: 2 + 3 * (i % 7) + (i % 2 ? 0.1 : -0.1), x: { t: T0 + (i % 7) } }));
+    const m = linearModel(rows, ["t"]);
+    expect(m.dropped).toEqual([]);
+    expect(m.coefficients[1]!.estimate).toBeCloseTo(3, 1);
+    expect(m.predict({ t: T0 + 3 })).toBeCloseTo(11, 1);
+  });
+
   it("throws RangeError when n ≤ coefficients, or on a missing or non-finite value", () => {
     expect(() => linearModel(ROWS.slice(0, 4), ["electionMs", "leaseMs", "flag"])).toThrow(RangeError);
     expect(() => linearModel([], ["a"])).toThrow(RangeError);
