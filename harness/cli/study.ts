@@ -1,0 +1,253 @@
+/**
+ * `npm run study -- <shorthand|file.yaml> [overrides] | --grid key=v1,v2 ... | --resume DIR`:
+ * a tuning study (docs/STUDY.md). Parse and validate everything (the study file, the flags, every
+ * cell's topology) → `--dry-run` prints the plan, or → `runStudy` (batches of trials, `--parallel`
+ * topologies at once, each trial appended to trials.ndjson) → analysis → study.json, study.md,
+ * study.html → the recommendation.
+ *
+ * The catalogue and the shorthands' folder are passed in by the entry point (scenarios/study.ts),
+ * so harness/ never imports scenarios/. Exit codes: 0 every planned trial finished, 2 bad input, a
+ * harness error, or runs that failed and left trials to do (`--resume` does them), 130 interrupted
+ * (the partial report is written).
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import Table from "cli-table3";
+import YAML from "yaml";
+import { dockerEndpoint, newRunId } from "../docker/index.js";
+import { HarnessError, InputError } from "../errors.js";
+import { PROJECT_ROOT } from "../paths.js";
+import type { RunEngine } from "../runner/engine.js";
+import { dockerEngine } from "../runner/docker-engine.js";
+import { defaultParallelism } from "../runner/pool.js";
+import type { ScenarioDefinition } from "../runner/types.js";
+import { analyzeStudy } from "../study/analyze.js";
+import { validateStudy, type StudyDefinition } from "../study/definition.js";
+import { falseFailoverCells, planBatches, studyCells } from "../study/design.js";
+import { estimateMs, LOG_FILE, progressOf, readPlanFile, runStudy } from "../study/execute.js";
+import { readLog } from "../study/log.js";
+import { buildStudyReport, recommendationLine, writeStudyReports, type StudyReport } from "../study/report.js";
+import { intOption, writableDirOption } from "./args.js";
+import { tableStyle } from "./color.js";
+import { defineCommand, formatClock, runCommand, type CommandArgs, type CommandSpec } from "./shell.js";
+
+export interface StudyCliInput {
+  readonly definition: StudyDefinition;
+  /** The study's folder: new (reports/studies/<name>/<id>/) or the one resumed. */
+  readonly dir: string;
+  readonly resume: boolean;
+  readonly parallel: number;
+  readonly parallelWhy: string;
+  readonly dryRun: boolean;
+}
+
+const OPTIONS = {
+  grid: { type: "string", multiple: true },
+  scenario: { type: "string" },
+  name: { type: "string" },
+  replicates: { type: "string" },
+  profile: { type: "string" },
+  seed: { type: "string" },
+  set: { type: "string", multiple: true },
+  "batch-size": { type: "string" },
+  target: { type: "string" },
+  "false-failover-replicates": { type: "string" },
+  parallel: { type: "string" },
+  out: { type: "string" },
+  resume: { type: "string" },
+  "dry-run": { type: "boolean" },
+  list: { type: "boolean" },
+} as const;
+
+export interface StudyCliContext {
+  readonly catalogue: readonly ScenarioDefinition[];
+  /** Folder of the shorthands: `<name>.yaml`. */
+  readonly studiesDir: string;
+  /** @default reports/ under the project */
+  readonly defaultOut?: string;
+  /** @default the Docker engine */
+  readonly engine?: () => Promise<RunEngine>;
+}
+
+async function shorthands(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, "")).sort();
+}
+
+export function studySpec(ctx: StudyCliContext, out: (s: string) => void): CommandSpec<typeof OPTIONS, StudyCliInput | null> {
+  return {
+    name: "study",
+    usage:
+      "npm run study -- <shorthand|FILE.yaml> [--replicates N] [--profile P] [--parallel N] [--dry-run] | --grid key=v1,v2 [--grid ...] --scenario S --replicates N | --resume DIR | --list",
+    summary:
+      "Runs a tuning study: every cell of a grid of --set values, replicates per cell in batches on one topology each, batches in a seeded random order, " +
+      "a false-failover arm; reports per-cell failover times with intervals, false-failover rates, a linear model beside the §6 model, and a recommendation (docs/STUDY.md).",
+    options: OPTIONS,
+    optionHelp: {
+      grid: ["key=v1,v2,...", "a factor: a --set key and its values (repeatable; replaces the file's factors)"],
+      scenario: ["S", "the failover scenario (default kill-leader with --grid)"],
+      name: ["NAME", "the study's name (default: the file's, or grid)"],
+      replicates: ["N", "trials per cell (default 10 with --grid)"],
+      profile: ["P", "seed | fast (default: the file's, else seed)"],
+      seed: ["S", "the study's seed (default: the file's, else random, printed)"],
+      set: ["key=value", "a topology setting for every cell (repeatable)"],
+      "batch-size": ["K", "trials per topology (default 5)"],
+      target: ["F", "false-failover upper bound the recommendation must stay under, as a fraction (default 0.01)"],
+      "false-failover-replicates": ["N", "trials per lease setting in the false-failover arm (default 10; 0 turns it off)"],
+      parallel: ["N", "topologies at once (default: from cores and free memory, printed)"],
+      out: ["DIR", "reports root (default reports/); the study goes to DIR/studies/<name>/<id>/"],
+      resume: ["DIR", "continue the study in DIR (its definition is read from DIR; only --parallel may be given)"],
+      "dry-run": "print the cells, the trial count and an estimated duration; run nothing",
+      list: "list the shorthands",
+    },
+    positionals: { name: "study", min: 0, max: 1 },
+    epilog: "shorthands live in scenarios/studies/ (npm run study -- --list); the study file's fields: docs/STUDY.md",
+    parse: async ({ values, positionals }: CommandArgs<typeof OPTIONS>) => {
+      const names = await shorthands(ctx.studiesDir);
+      if (values.list) {
+        const table = new Table({ head: ["shorthand", "scenario", "factors", "description"], style: tableStyle(), wordWrap: true, colWidths: [24, 16, 40, 50] });
+        for (const n of names) {
+          const raw = YAML.parse(await readFile(path.join(ctx.studiesDir, `${n}.yaml`), "utf8")) as Record<string, unknown>;
+          table.push([n, String(raw.scenario ?? ""), Object.entries((raw.factors ?? {}) as Record<string, unknown[]>).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; "), String(raw.description ?? "")]);
+        }
+        out(`${table.toString()}\n`);
+        return null;
+      }
+      const auto = defaultParallelism();
+      const parallel = intOption("parallel", values.parallel, auto.parallel, 1, 32);
+      const parallelWhy = values.parallel === undefined ? `default: ${auto.why}` : "--parallel";
+
+      if (values.resume !== undefined) {
+        const extra = Object.keys(values).filter((k) => !["resume", "parallel", "dry-run"].includes(k));
+        if (extra.length || positionals.length) throw new InputError(`--resume takes the study's own definition: ${[...extra.map((k) => `--${k}`), ...positionals].join(", ")} cannot be given with it`, "only --parallel and --dry-run go with --resume");
+        const dir = path.resolve(values.resume);
+        const plan = await readPlanFile(dir).catch((err: Error) => {
+          throw new InputError(`--resume ${dir}: cannot read its study.plan.json: ${err.message}`, "give the folder of a study (reports/studies/<name>/<id>/)");
+        });
+        if (!plan) throw new InputError(`--resume ${dir}: no study.plan.json there`, "give the folder of a study (reports/studies/<name>/<id>/)");
+        const definition = validateStudy(plan.definition, path.join(values.resume, "study.plan.json"), ctx.catalogue);
+        return { definition, dir, resume: true, parallel, parallelWhy, dryRun: values["dry-run"] ?? false };
+      }
+
+      let raw: Record<string, unknown>;
+      let source: string;
+      const file = positionals[0];
+      if (file !== undefined) {
+        const isShorthand = names.includes(file);
+        if (!isShorthand && !/\.(ya?ml|json)$/.test(file)) throw new InputError(`unknown study "${file}"`, `shorthands: ${names.join(", ")}; or a path to a .yaml/.json study file`);
+        const p = isShorthand ? path.join(ctx.studiesDir, `${file}.yaml`) : path.resolve(file);
+        source = isShorthand ? `${file} (scenarios/studies/${file}.yaml)` : file;
+        const text = await readFile(p, "utf8").catch((err: NodeJS.ErrnoException) => {
+          throw new InputError(`cannot read the study file ${p}: ${err.code ?? err.message}`, "check the path");
+        });
+        try {
+          raw = YAML.parse(text) as Record<string, unknown>;
+        } catch (err) {
+          throw new InputError(`${source}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`, "fix the syntax (docs/STUDY.md shows an example)");
+        }
+        if (typeof raw !== "object" || raw === null) throw new InputError(`${source}: expected a mapping of fields`, "docs/STUDY.md shows an example");
+      } else {
+        if (!values.grid?.length) throw new InputError("no study given", `name a shorthand (${names.join(", ")}), a study file, or --grid key=v1,v2 ...`);
+        raw = { name: "grid", scenario: "kill-leader", replicates: 10 };
+        source = "the command line";
+      }
+      raw = { ...raw };
+      if (values.grid?.length) {
+        const factors: Record<string, string[]> = {};
+        for (const g of values.grid) {
+          const eq = g.indexOf("=");
+          if (eq <= 0 || !g.slice(eq + 1).trim()) throw new InputError(`--grid ${JSON.stringify(g)}: expected key=v1,v2,...`, "e.g. --grid ttl-secs=10,20,30");
+          const key = g.slice(0, eq).trim();
+          if (factors[key]) throw new InputError(`--grid ${key} is given twice`, "list all its values in one --grid");
+          factors[key] = g.slice(eq + 1).split(",").map((v) => v.trim());
+        }
+        raw.factors = factors;
+      }
+      const num = (name: string, v: string | undefined): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!v.trim() || !Number.isFinite(n)) throw new InputError(`--${name} must be a number, got "${v}"`);
+        return n;
+      };
+      if (values.scenario !== undefined) raw.scenario = values.scenario;
+      if (values.name !== undefined) raw.name = values.name;
+      if (values.profile !== undefined) raw.profile = values.profile;
+      if (values.set?.length) raw.sets = [...((raw.sets as string[] | undefined) ?? []), ...values.set];
+      for (const [flag, field] of [["replicates", "replicates"], ["seed", "seed"], ["batch-size", "batchSize"], ["target", "target"]] as const) {
+        const v = num(flag, values[flag]);
+        if (v !== undefined) raw[field] = v;
+      }
+      const ffr = num("false-failover-replicates", values["false-failover-replicates"]);
+      if (ffr !== undefined) raw.falseFailover = { ...((raw.falseFailover as object | undefined) ?? {}), replicates: ffr };
+      const definition = validateStudy(raw, source, ctx.catalogue);
+      const outRoot = await writableDirOption("out", values.out, ctx.defaultOut ?? path.join(PROJECT_ROOT, "reports"));
+      const dir = path.join(outRoot, "studies", definition.name, newRunId());
+      return { definition, dir, resume: false, parallel, parallelWhy, dryRun: values["dry-run"] ?? false };
+    },
+  };
+}
+
+/** The plan as `--dry-run` prints it. */
+export function dryRunText(input: StudyCliInput, catalogue: readonly ScenarioDefinition[], done: ReturnType<typeof progressOf> = { finished: new Map(), ordinalsUsed: new Map() }): string {
+  const def = input.definition;
+  const cells = studyCells(def);
+  const ff = falseFailoverCells(def);
+  const batches = planBatches(def, done);
+  const trials = batches.reduce((n, b) => n + b.repeat, 0);
+  const est = estimateMs(def, catalogue, batches, input.parallel);
+  const lines = [
+    `study ${def.name}: scenario ${def.scenario}, profile ${def.profile}, seed ${def.seed}`,
+    `cells (${cells.length} × ${def.replicates} replicate(s)):`,
+    ...cells.map((c) => `  ${c.key}`),
+    ff.length ? `false-failover arm, ${def.falseFailover.scenario} (${ff.length} setting(s) × ${def.falseFailover.replicates}):` : "false-failover arm: off",
+    ...ff.map((c) => `  ${c.key}`),
+    `${trials} trial(s) to run in ${batches.length} batch(es) of at most ${def.batchSize}, in a seeded random order; --parallel ${input.parallel} (${input.parallelWhy})`,
+    `estimated duration: ${formatClock(est)} (30 s per topology launch plus each trial's expected length, over ${input.parallel} slot(s); a loaded machine is slower)`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** The end-of-study table: per cell, the figures the recommendation rests on. */
+function summaryTable(r: StudyReport): string {
+  const s = (ms: number | null | undefined): string => (ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`);
+  const table = new Table({ head: ["cell", "n", "median", "p90", "p99", "inside §6", "false failovers (hi 95 %)"], style: tableStyle() });
+  for (const c of r.cells) {
+    const t = c.measures.timeToNewSchedulerMs;
+    table.push([c.key, t.n, s(t.p50), s(t.p90), s(t.p99), c.insideModel.judged ? `${c.insideModel.inside}/${c.insideModel.judged}` : "—", c.falseFailover ? `${c.falseFailover.events}/${c.falseFailover.n} (${(c.falseFailover.hi * 100).toFixed(1)} %)` : "—"]);
+  }
+  return table.toString();
+}
+
+export async function studyCli(argv: readonly string[], ctx: StudyCliContext): Promise<number> {
+  const command = defineCommand({
+    ...studySpec(ctx, (s) => process.stdout.write(s)),
+    async run({ input, signal, progress, out, setCleanupHint }) {
+      if (!input) return 0;
+      const def = input.definition;
+      const done = input.resume ? progressOf((await readLog(path.join(input.dir, LOG_FILE))).records) : undefined;
+      if (input.dryRun) {
+        out(dryRunText(input, ctx.catalogue, done));
+        return 0;
+      }
+      setCleanupHint(`the study's runs are labelled k8sm-chaos.run-id=<run id> (see ${path.join(input.dir, LOG_FILE)}); \`npm run reap\` removes what is left once the Docker engine answers`);
+      const engine = await (ctx.engine ?? (() => dockerEngine()))();
+      progress(`study ${def.name}: ${input.resume ? "resuming" : "starting"} ${input.dir}; seed ${def.seed}; --parallel ${input.parallel} (${input.parallelWhy})`);
+      const exec = await runStudy({ definition: def, catalogue: ctx.catalogue, engine, signal, dir: input.dir, parallel: input.parallel, progress });
+      const plan = await readPlanFile(input.dir);
+      const analysis = analyzeStudy(def, ctx.catalogue, exec.records);
+      const report = buildStudyReport({ id: path.basename(input.dir), definition: def, analysis, records: exec.records, createdAt: plan?.createdAt ?? new Date().toISOString(), interrupted: exec.interrupted, engine: engine.endpoint ?? dockerEndpoint(), parallel: input.parallel });
+      await writeStudyReports(input.dir, report);
+      progress(`reports written to ${input.dir} (study.html, study.md, study.json, ${LOG_FILE})`);
+      out(summaryTable(report));
+      out(recommendationLine(report));
+      if (exec.interrupted) {
+        progress(`interrupted: ${report.counts.trials}/${report.counts.planned} trials done; continue with: npm run study -- --resume ${input.dir}`);
+        return 130;
+      }
+      if (report.status !== "completed") {
+        throw new HarnessError("E_INTERNAL", `${report.counts.planned - report.counts.trials} planned trial(s) not done: ${report.counts.failedBatches} run(s) failed (see the batch records in ${LOG_FILE})`, `npm run study -- --resume ${input.dir} runs what remains`);
+      }
+      return 0;
+    },
+  });
+  return runCommand(command, argv);
+}

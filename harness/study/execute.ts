@@ -1,0 +1,241 @@
+/**
+ * Runs a study's batches: each batch is one `executeRun` (one topology, `repeat` trials), up to
+ * `parallel` at once through `runPool`; every trial is appended to `trials.ndjson` as it ends
+ * (`onTrial`), so a study killed at any moment keeps every finished trial, and `runStudy` on the
+ * same folder (`--resume`) runs only what remains. Once a batch's run is over (its containers
+ * removed, their logs complete) its probes are validated against the emulations' ground truth, as
+ * the bench does, and that too is appended.
+ */
+import { writeFile, mkdir, readFile, rename } from "node:fs/promises";
+import path from "node:path";
+import { newRunId } from "../docker/run-id.js";
+import { HarnessError } from "../errors.js";
+import { parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
+import type { TrialResult } from "../reporting/result.js";
+import { formatClock } from "../cli/shell.js";
+import { systemClock, type Clock } from "../runner/clock.js";
+import type { RunEngine } from "../runner/engine.js";
+import { executeRun } from "../runner/execute-run.js";
+import { resolvePlan, type RunPlan } from "../runner/plan.js";
+import { runPool } from "../runner/pool.js";
+import type { ScenarioDefinition } from "../runner/types.js";
+import { applySetOverrides, profileSpec } from "../topology/spec.js";
+import type { StudyDefinition } from "./definition.js";
+import { armKey, cellSets, falseFailoverCells, planBatches, studyCells, type Batch, type Cell } from "./design.js";
+import { readLog, TrialLog, type BatchRecord, type LogRecord, type TrialRecord } from "./log.js";
+
+export const LOG_FILE = "trials.ndjson";
+/** The study as it was started (definition, parallelism): `--resume` reads it back. */
+export const PLAN_FILE = "study.plan.json";
+
+export interface StudyPlanFile {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly definition: StudyDefinition;
+}
+
+export interface RunStudyOptions {
+  readonly definition: StudyDefinition;
+  readonly catalogue: readonly ScenarioDefinition[];
+  readonly engine: RunEngine;
+  /** Aborting it (Ctrl-C) starts no further batch; batches under way end as `executeRun` does. */
+  readonly signal: AbortSignal;
+  /** The study's folder (reports/studies/<name>/<id>/); the runs' reports go to its runs/. */
+  readonly dir: string;
+  /** Batches (topologies) at once. */
+  readonly parallel: number;
+  /** @default the process's clock */
+  readonly clock?: Clock;
+  readonly progress?: (line: string) => void;
+  /** Run ids (tests pin them). @default newRunId */
+  readonly newRunId?: () => string;
+}
+
+export interface StudyExecution {
+  /** Every record of the log, earlier sessions' included. */
+  readonly records: readonly LogRecord[];
+  readonly interrupted: boolean;
+  /** Batches whose run failed (a harness error), this session. */
+  readonly failedBatches: number;
+  /** Trials run this session, and its wall time. */
+  readonly sessionTrials: number;
+  readonly sessionMs: number;
+  /** A torn last line dropped from the log at the start. */
+  readonly dropped: string | null;
+}
+
+/** The scenario and topology a cell runs. */
+export function cellPlan(def: StudyDefinition, catalogue: readonly ScenarioDefinition[], cell: Cell): { scenario: ScenarioDefinition; sets: string[]; spec: RunPlan["spec"] } {
+  const name = cell.arm === "failover" ? def.scenario : def.falseFailover.scenario;
+  const scenario = catalogue.find((s) => s.name === name);
+  if (!scenario) throw new HarnessError("E_INPUT", `the study names scenario ${name}, which the catalogue no longer has`);
+  const sets = cellSets(def, cell);
+  return { scenario, sets, spec: applySetOverrides(applySetOverrides(profileSpec(def.profile), scenario.topology), sets) };
+}
+
+/** What the log says is done: finished (complete) trials and batch ordinals used, per arm and cell. */
+export function progressOf(records: readonly LogRecord[]): { finished: Map<string, number>; ordinalsUsed: Map<string, number> } {
+  const finished = new Map<string, number>();
+  const ordinalsUsed = new Map<string, number>();
+  for (const r of records) {
+    if (r.kind === "validation") continue;
+    const key = armKey({ arm: r.arm, key: r.cell });
+    const ordinal = r.kind === "trial" ? r.batchOrdinal : r.ordinal;
+    ordinalsUsed.set(key, Math.max(ordinalsUsed.get(key) ?? 0, ordinal + 1));
+    if (r.kind === "trial" && r.complete) finished.set(key, (finished.get(key) ?? 0) + 1);
+  }
+  return { finished, ordinalsUsed };
+}
+
+export function isCutShort(trial: Pick<TrialResult, "history">): boolean {
+  return trial.history.some((e) => e.kind === "note" && /^trial cut short/.test(String(e.text)));
+}
+
+/** Writes `file` whole or not at all (a temporary file renamed over it). */
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export async function readPlanFile(dir: string): Promise<StudyPlanFile | null> {
+  const text = await readFile(path.join(dir, PLAN_FILE), "utf8").catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return null;
+    throw err;
+  });
+  return text === null ? null : (JSON.parse(text) as StudyPlanFile);
+}
+
+export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
+  const { definition: def, signal, dir, parallel } = opts;
+  const clock = opts.clock ?? systemClock;
+  const progress = opts.progress ?? (() => {});
+  await mkdir(path.join(dir, "runs"), { recursive: true });
+  if (!(await readPlanFile(dir))) {
+    const plan: StudyPlanFile = { id: path.basename(dir), createdAt: new Date().toISOString(), definition: def };
+    await writeAtomic(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 2)}\n`);
+  }
+  const logFile = path.join(dir, LOG_FILE);
+  const { records: earlier, dropped } = await readLog(logFile, { repair: true });
+  if (dropped !== null) progress(`dropped a torn last line of ${LOG_FILE} (${dropped.length} bytes, written when the study was killed)`);
+  const records: LogRecord[] = [...earlier];
+  const log = new TrialLog(logFile);
+  const { finished, ordinalsUsed } = progressOf(earlier);
+  const batches = planBatches(def, { finished, ordinalsUsed });
+
+  const cells: Cell[] = [...studyCells(def), ...falseFailoverCells(def)];
+  const wanted = (c: Cell): number => (c.arm === "failover" ? def.replicates : def.falseFailover.replicates);
+  const totalTrials = cells.reduce((n, c) => n + wanted(c), 0);
+  const doneTrials = (): number => cells.reduce((n, c) => n + Math.min(wanted(c), finished.get(armKey(c)) ?? 0), 0);
+  const cellsDone = (): number => cells.filter((c) => (finished.get(armKey(c)) ?? 0) >= wanted(c)).length;
+  const t0 = clock.now();
+  let sessionTrials = 0;
+  let failedBatches = 0;
+  let unmeasured = 0;
+  const report = (): void => {
+    const elapsedH = (clock.now() - t0) / 3_600_000;
+    const rate = elapsedH > 0 ? sessionTrials / elapsedH : 0;
+    const left = totalTrials - doneTrials();
+    const eta = rate > 0 ? formatClock((left / rate) * 3_600_000) : "—";
+    progress(`study: cells ${cellsDone()}/${cells.length} done, trials ${doneTrials()}/${totalTrials}, ${rate.toFixed(0)} trials/h, ETA ${eta}, failures ${failedBatches} run(s) + ${unmeasured} trial(s) without a measure`);
+  };
+  if (doneTrials() > 0) progress(`resuming: ${doneTrials()}/${totalTrials} trials already finished; ${batches.length} batch(es) to run`);
+
+  await runPool(batches, { parallel, signal }, async (batch: Batch, slot: number, poolSignal: AbortSignal) => {
+    const runId = (opts.newRunId ?? newRunId)();
+    const { scenario, sets, spec } = cellPlan(def, opts.catalogue, batch.cell);
+    const key = armKey(batch.cell);
+    const startedAt = new Date().toISOString();
+    const started = clock.now();
+    const runPlan: RunPlan = { scenario, spec, repeat: batch.repeat, seed: batch.seed, options: { profile: def.profile, sets, scenarioOverrides: scenario.topology, study: { name: def.name, id: path.basename(dir), arm: batch.cell.arm, cell: batch.cell.key, batch: batch.ordinal } } };
+    const reportRel = path.join("runs", scenario.name, runId, "report.html");
+    progress(`[slot ${slot + 1}] ${batch.cell.arm} ${batch.cell.key}: batch ${batch.ordinal + 1}, ${batch.repeat} trial(s), seed ${batch.seed}, run ${runId}`);
+    const onTrial = async (trial: TrialResult): Promise<void> => {
+      const complete = !isCutShort(trial);
+      let replicate: number | null = null;
+      if (complete) {
+        replicate = (finished.get(key) ?? 0) + 1;
+        finished.set(key, replicate);
+        sessionTrials += 1;
+      }
+      const m = trial.measures;
+      const rec: TrialRecord = {
+        kind: "trial",
+        arm: batch.cell.arm,
+        cell: batch.cell.key,
+        values: batch.cell.values,
+        replicate,
+        runId,
+        batchOrdinal: batch.ordinal,
+        seed: batch.seed,
+        trialIndex: trial.index,
+        offsetMs: trial.fault?.offsetMs ?? null,
+        measures: m,
+        verdict: trial.verdict,
+        checks: Object.fromEntries(trial.checks.map((c) => [c.name, c.verdict])),
+        complete,
+        failover: m.faultT === null ? null : m.timeToNewSchedulerMs !== null || m.phases.newLeaderElectedMs !== null,
+        report: reportRel,
+        parallel,
+        finishedAt: new Date().toISOString(),
+      };
+      if (complete && batch.cell.arm === "failover" && m.timeToNewSchedulerMs === null) unmeasured += 1;
+      records.push(rec);
+      await log.append(rec);
+      if (complete) report();
+    };
+    const outcome = await executeRun(runPlan, { engine: opts.engine, signal: poolSignal, outDir: path.join(dir, "runs"), runId, clock, onTrial, progress: (l) => progress(`[slot ${slot + 1}] ${l}`) });
+    const { result } = outcome;
+    if (result.status === "failed") failedBatches += 1;
+    const batchRec: BatchRecord = {
+      kind: "batch",
+      arm: batch.cell.arm,
+      cell: batch.cell.key,
+      runId,
+      ordinal: batch.ordinal,
+      seed: batch.seed,
+      repeat: batch.repeat,
+      status: result.status,
+      ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      wallMs: clock.now() - started,
+      parallel,
+    };
+    records.push(batchRec);
+    await log.append(batchRec);
+    if (result.status === "failed") progress(`[slot ${slot + 1}] run ${runId} failed: ${result.error?.message ?? "?"} (its trials so far are kept; the rest of the cell runs on resume)`);
+    // Ground truth: the containers are removed, their logs complete.
+    const validation = await validateBatch(result, path.join(outcome.reportDir, "logs"));
+    const vRec = { kind: "validation" as const, runId, parallel, ...validation };
+    records.push(vRec);
+    await log.append(vRec);
+  });
+  return { records, interrupted: signal.aborted, failedBatches, sessionTrials, sessionMs: clock.now() - t0, dropped };
+}
+
+async function validateBatch(result: Parameters<typeof validateRun>[0], logDir: string): Promise<{ trials: { index: number; errorMs: Record<string, number | null> }[]; note?: string }> {
+  try {
+    const events = parseEventLogs(await readContainerLogs(logDir));
+    if (!events.length) return { trials: [], note: `no emulation events in ${path.basename(logDir)}/` };
+    const v = validateRun(result, events);
+    return { trials: v.trials.map((t) => ({ index: t.index, errorMs: Object.fromEntries(Object.entries(t.comparison).map(([k, c]) => [k, c.errorMs])) })) };
+  } catch (err) {
+    return { trials: [], note: `validation failed: ${(err as Error).message}` };
+  }
+}
+
+/** Estimated wall time of the batches, ms: a launch (30 s) plus each trial's expected length, over `parallel` slots. */
+export function estimateMs(def: StudyDefinition, catalogue: readonly ScenarioDefinition[], batches: readonly Batch[], parallel: number): number {
+  const LAUNCH_MS = 30_000;
+  const STEADY_MS = 5_000;
+  let total = 0;
+  for (const b of batches) {
+    const { scenario, spec } = cellPlan(def, catalogue, b.cell);
+    const p = resolvePlan({ scenario, spec, repeat: b.repeat, seed: 0, options: {} });
+    const observe = p.window ? p.window.expectedMs + 3_000 : p.minObserveMs;
+    const trial = STEADY_MS + p.renewalMs / 2 + Math.max(observe, p.minObserveMs) + p.convergeBudgetMs / 2;
+    total += LAUNCH_MS + b.repeat * trial;
+  }
+  return total / Math.max(1, Math.min(parallel, batches.length));
+}
