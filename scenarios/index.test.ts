@@ -6,7 +6,7 @@ import { scenarios } from "./index.js";
 describe("scenario catalogue", () => {
   it("has unique kebab-case names equal to their file names, and every file is registered", () => {
     const dir = fileURLToPath(new URL(".", import.meta.url));
-    const files = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.includes(".test.") && !["index.ts", "main.ts", "bench.ts", "matrix.ts"].includes(f)).map((f) => f.replace(/\.ts$/, "")).sort();
+    const files = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.includes(".test.") && !["index.ts", "main.ts", "bench.ts", "matrix.ts", "study.ts", "nightly.ts"].includes(f)).map((f) => f.replace(/\.ts$/, "")).sort();
     const names = scenarios.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
     expect([...names].sort()).toEqual(files);

@@ -14,7 +14,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applySetOverrides, dockerEngine, executeRun, profileSpec, validateRunReport, type RunResult } from "../harness/index.js";
 import { scenarios } from "./index.js";
-import { PROOF_MATRIX, PROOF_REPEAT, SINGLE_TRIAL_ONLY, type ProofCase } from "./matrix.js";
+import { PROOF_MATRIX, PROOF_REPEAT, type ProofCase } from "./matrix.js";
 
 /** Topologies at once: this 2-core machine runs two without the probes' error growing. */
 const PARALLEL = 2;
@@ -42,15 +42,11 @@ interface Outcome {
 
 const PROVEN = PROOF_MATRIX.filter((c) => !c.unproven);
 const jobs: Job[] = [
-  ...scenarios.map((s) => ({ key: `${s.name} (correct)`, scenario: s.name, sets: [], repeat: correctRepeat(s.name) })),
+  ...scenarios.map((s) => ({ key: `${s.name} (correct)`, scenario: s.name, sets: [], repeat: PROOF_REPEAT.correct })),
   ...PROVEN.map((c) => ({ key: caseKey(c), scenario: c.scenario, sets: [`bug.${c.bug}=true`, ...c.sets], repeat: c.trials })),
 ];
 const outcomes = new Map<string, Outcome>();
 let out: string;
-
-function correctRepeat(name: string): number {
-  return name in SINGLE_TRIAL_ONLY ? 1 : PROOF_REPEAT.correct;
-}
 
 function caseKey(c: ProofCase): string {
   return `${c.scenario} × ${c.bug}`;
@@ -99,7 +95,7 @@ afterAll(async () => {
 });
 
 describe("the proof matrix (fast profile)", () => {
-  it.each(scenarios.map((s) => [s.name, correctRepeat(s.name)] as const))("%s passes --repeat %i on the correct system", (name, repeat) => {
+  it.each(scenarios.map((s) => [s.name, PROOF_REPEAT.correct] as const))("%s passes --repeat %i on the correct system", (name, repeat) => {
     const o = outcomes.get(`${name} (correct)`)!;
     expect(o.schemaErrors).toEqual([]);
     expect({ status: o.status, verdict: o.verdict, verdicts: o.verdicts, error: o.error }, JSON.stringify(o.failed)).toEqual({ status: "completed", verdict: "pass", verdicts: Array(repeat).fill("pass"), error: undefined });

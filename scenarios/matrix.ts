@@ -13,15 +13,6 @@ import { scenarios } from "./index.js";
 /** Trials per scenario on the correct system, and per (scenario, bug) unless the catalogue says more. */
 export const PROOF_REPEAT = { correct: 3, bug: 2 } as const;
 
-/**
- * Scenarios whose oracle is not yet right over repeated trials, with why: the matrix runs them
- * with one trial on the correct system until that is fixed.
- */
-export const SINGLE_TRIAL_ONLY: Readonly<Record<string, string>> = {
-  "incompatible-executor":
-    "the trap needs the agents to run the other master's executor: a failover back to the master whose executor the agents run declines nothing, which is right, but the scenario requires declines in every trial (trial 2 of 3 failed in the matrix run). The expectation must depend on which executors the agents run at the fault",
-};
-
 export interface ProofCase {
   readonly scenario: string;
   readonly bug: string;
@@ -75,10 +66,6 @@ export function matrixMarkdown(): string {
       (c) =>
         `| ${c.scenario} | \`${c.bug}\` | ${c.unproven ? `*not proven*: ${cell(c.unproven)}` : `\`${c.check}\``} | ${c.unproven ? "—" : c.trials} | ${c.sets.map((x) => `\`${x}\``).join(" ") || "—"} | ${cell(c.note ?? "")} |`,
     ),
-    "",
-    "Scenarios run with one trial on the correct system (their oracle is not right over repeated trials yet):",
-    "",
-    ...Object.entries(SINGLE_TRIAL_ONLY).map(([name, why]) => `- ${name}: ${why}`),
     "",
     "Bugs each scenario is proven to catch:",
     "",

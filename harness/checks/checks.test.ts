@@ -178,6 +178,25 @@ describe("checks", () => {
     expect(checkIncompatibleDeclines(computeMeasures(emptyProbesTrial().entries), { expected: false }).verdict).toBe("unknown");
   });
 
+  it("incompatible declines expected only while an agent runs an executor another master prepared than the new leader (master-2)", () => {
+    const preparedBy = (tr: SampleTrial, node: string): HistoryEntry[] =>
+      tr.entries.map((e) => (e.kind === "framework" && e.t <= FAULT_T ? { ...e, executors: [{ id: "e1_k8sm-executor", agent: "agent-1", artifactNode: node }] } : e));
+    const declined = incompatibleDeclinesFailover();
+    const clean = cleanColdFailover();
+    const judge = (entries: HistoryEntry[], tr: SampleTrial) => checkIncompatibleDeclines(measures({ ...tr, entries }), { expected: true }, entries);
+    // Executors of master-1 at the fault, master-2 leads after it: declines required.
+    expect(judge(preparedBy(declined, "master-1"), declined)).toMatchObject({ verdict: "pass", details: { expected: true, foreignExecutorsAtFault: 1, newLeader: "master-2" } });
+    expect(judge(preparedBy(clean, "master-1"), clean).verdict).toBe("fail");
+    // The agents run the new leader's own executors: none may be declined.
+    expect(judge(preparedBy(clean, "master-2"), clean)).toMatchObject({ verdict: "pass", message: expect.stringMatching(/none expected: every executor at the fault was prepared by the new leader master-2/) });
+    expect(judge(preparedBy(declined, "master-2"), declined).verdict).toBe("fail");
+    // Which master prepared an executor unknown (its URI names no master): required, as before.
+    const unknown = declined.entries.map((e) => (e.kind === "framework" && e.t <= FAULT_T ? { ...e, executors: [{ id: "e1", agent: "agent-1" }] } : e));
+    // No executor at the fault: the new leader launches its own, nothing to decline.
+    expect(checkIncompatibleDeclines(measures(declined), { expected: true }, declined.entries)).toMatchObject({ verdict: "fail", details: { expected: false, foreignExecutorsAtFault: 0 } });
+    expect(judge(unknown, declined).details).toMatchObject({ expected: true });
+  });
+
   it("missing data gives unknown, not pass", () => {
     const ev = evaluateTrial(emptyProbesTrial(), SPECS, { model });
     expect(ev.verdict).toBe("unknown");

@@ -226,21 +226,47 @@ export function checkRecoveryWithin(m: Measures, opts: { boundMs: number }): Che
   return result(name, "pass", `pods recovered after ${fmt(m.podRecoveryMs)} (bound ${fmt(opts.boundMs)})`, details);
 }
 
-/** Zero incompatible-offer declines, or (`expected`) at least one. */
-export function checkIncompatibleDeclines(m: Measures, opts: { expected: boolean }): CheckResult {
+/**
+ * Zero incompatible-offer declines, or (`expected`) at least one. Where they are expected (the
+ * seed's trap: each master advertises its own address), they are the outcome only when an agent at
+ * the fault runs an executor that another master's scheduler prepared; a failover back to the
+ * master whose executors the agents run is compatible, and then none may be declined. Which master
+ * prepared an executor is read from Mesos `state.json` (`FrameworkEntry.executors[].artifactNode`).
+ */
+export function checkIncompatibleDeclines(m: Measures, opts: { expected: boolean }, entries: readonly HistoryEntry[] = []): CheckResult {
   const name = "incompatible-offer-declines";
   const n = m.incompatibleOfferDeclines;
-  const details = { ...m.incompatibleOfferDeclinesBySource, expected: opts.expected };
+  const foreign = opts.expected ? foreignExecutors(entries, m.faultT) : undefined;
+  const expected = opts.expected && foreign?.count !== 0;
+  const details = { ...m.incompatibleOfferDeclinesBySource, expected, ...(foreign ? { foreignExecutorsAtFault: foreign.count, newLeader: foreign.newLeader } : {}) };
   if (n === null) return whenMissing(name, m, "incompatibleOfferDeclines", false);
   const src = `metrics ${m.incompatibleOfferDeclinesBySource.metrics ?? "n/a"}, log lines ${m.incompatibleOfferDeclinesBySource.logs ?? "n/a"}`;
-  if (opts.expected) {
+  if (expected) {
+    const why = foreign ? ` (${foreign.count} executor(s) at the fault prepared by another master than the new leader ${foreign.newLeader})` : "";
     return n > 0
-      ? result(name, "pass", `${n} incompatible offer(s) declined, as expected (${src})`, details)
-      : result(name, "fail", `no incompatible offer was declined, but this scenario must provoke them (${src})`, details);
+      ? result(name, "pass", `${n} incompatible offer(s) declined, as expected${why} (${src})`, details)
+      : result(name, "fail", `no incompatible offer was declined, but this scenario must provoke them${why} (${src})`, details);
   }
+  const why = foreign ? `; none expected: every executor at the fault was prepared by the new leader ${foreign.newLeader}` : "";
   return n === 0
-    ? result(name, "pass", `no incompatible offer declined (${src})`, details)
-    : result(name, "fail", `${n} incompatible offer(s) declined (${src})`, details);
+    ? result(name, "pass", `no incompatible offer declined${why} (${src})`, details)
+    : result(name, "fail", `${n} incompatible offer(s) declined${why} (${src})`, details);
+}
+
+/**
+ * How many executors the agents ran at the fault that the new leader did not prepare; undefined when
+ * the history cannot tell (no framework seen at the fault, no new leader, or executors whose
+ * preparing master is unknown).
+ */
+function foreignExecutors(entries: readonly HistoryEntry[], faultT: number | null): { count: number; newLeader: string } | undefined {
+  if (faultT === null) return undefined;
+  const frameworks = ofKind(entries, "framework");
+  const atFault = frameworks.filter((f) => f.t <= faultT && f.active).at(-1);
+  const next = frameworks.find((f) => f.t > faultT && f.active && atFault !== undefined && f.pid !== atFault.pid && f.node !== undefined);
+  if (!atFault || !next?.node) return undefined;
+  const executors = atFault.executors ?? [];
+  if (executors.some((e) => e.artifactNode === undefined)) return undefined;
+  return { count: executors.filter((e) => e.artifactNode !== next.node).length, newLeader: next.node };
 }
 
 export function runCheck(spec: CheckSpec, m: Measures, entries: readonly HistoryEntry[] = []): CheckResult {
@@ -260,7 +286,7 @@ export function runCheck(spec: CheckSpec, m: Measures, entries: readonly History
     case "recovery-within-bound":
       return checkRecoveryWithin(m, spec);
     case "incompatible-offer-declines":
-      return checkIncompatibleDeclines(m, spec);
+      return checkIncompatibleDeclines(m, spec, entries);
   }
 }
 

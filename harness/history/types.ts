@@ -69,6 +69,19 @@ export interface FrameworkEntry extends At {
   reregisteredTime?: number;
   /** The node the pid's address belongs to, when the probe can tell. */
   node?: string;
+  /**
+   * The framework's executors as `state.json` lists them. `artifactNode` is the node named by the
+   * host of the executor's first command URI: km's scheduler serves the executor's artifacts at its
+   * `--advertised-address` (docs/k8sm-ha-behaviour.md §3.8), so it names the master whose scheduler
+   * prepared that executor when each master advertises its own address. Absent when Mesos lists none.
+   */
+  executors?: FrameworkExecutor[];
+}
+
+export interface FrameworkExecutor {
+  id: string;
+  agent: string;
+  artifactNode?: string;
 }
 
 /** Selected `/metrics/snapshot` keys, when any of them changes. */

@@ -5,6 +5,7 @@
  * the selected counters or gauges changes. A failed poll records nothing: the framework lane
  * simply keeps its last known state (the api/health probes record unavailability).
  */
+import type { FrameworkExecutor } from "../history/types.js";
 import { ChangeFilter, everyInterval, httpGet, nodeOfIp, type Probe, type ProbeTargets, type Sink } from "./probe.js";
 
 export const MESOS_METRIC_KEYS = [
@@ -28,11 +29,25 @@ interface StateFramework {
   pid?: string;
   registered_time?: number;
   reregistered_time?: number;
+  executors?: { executor_id: string; slave_id: string; command?: { uris?: { value: string }[] } }[];
 }
 
 /** `scheduler(1)@172.28.0.11:41234` → `172.28.0.11`. */
 export function ipOfPid(pid: string | undefined): string | undefined {
   return pid?.match(/@([^:]+):\d+$/)?.[1];
+}
+
+/** An executor of `state.json`, with the node its first artifact URI's host belongs to (see FrameworkEntry). */
+function executorOf(targets: ProbeTargets, e: NonNullable<StateFramework["executors"]>[number]): FrameworkExecutor {
+  const uri = e.command?.uris?.[0]?.value;
+  let host: string | undefined;
+  try {
+    host = uri ? new URL(uri).hostname : undefined;
+  } catch {
+    host = undefined;
+  }
+  const artifactNode = nodeOfIp(targets, host);
+  return { id: e.executor_id, agent: e.slave_id, ...(artifactNode ? { artifactNode } : {}) };
 }
 
 export function mesosProbe(targets: ProbeTargets, opts: { metricsEveryMs?: number } = {}): Probe {
@@ -56,6 +71,7 @@ export function mesosProbe(targets: ProbeTargets, opts: { metricsEveryMs?: numbe
             registeredTime: f.registered_time,
             reregisteredTime: f.reregistered_time,
             node: nodeOfIp(targets, ipOfPid(f.pid)),
+            ...(f.executors?.length ? { executors: f.executors.map((e) => executorOf(targets, e)) } : {}),
           };
           if (filter.changed(`fw:${f.id}`, payload)) sink(payload);
         }

@@ -109,7 +109,14 @@ describe("mesosProbe", () => {
         await sees("the active framework and the metrics", (s) => has(s, { kind: "framework", active: true }) && has(s, { kind: "mesos-metrics" }));
         fw = { ...fw, active: false };
         await sees("the inactive framework", (s) => has(s, { kind: "framework", active: false }));
-        fw = { ...fw, active: true, pid: "scheduler(1)@10.0.0.4:5000", reregistered_time: 105 };
+        fw = {
+          ...fw, active: true, pid: "scheduler(1)@10.0.0.4:5000", reregistered_time: 105,
+          // state.json's executors: the artifact URI's host is the --advertised-address of the scheduler that prepared it.
+          executors: [
+            { executor_id: "a1_k8sm-executor", slave_id: "s1", command: { uris: [{ value: "http://10.0.0.3:10251/km" }] } },
+            { executor_id: "b2_k8sm-executor", slave_id: "s2", command: { uris: [{ value: "http://10.0.0.9:10251/km" }] } },
+          ],
+        };
         reregs = 1;
         await sees("the failed-over framework and the counter", (s) =>
           has(s, { kind: "framework", node: "master-2" }) &&
@@ -118,6 +125,8 @@ describe("mesosProbe", () => {
       const fws = seen.filter((p) => p.kind === "framework");
       expect(fws.map((f) => [f.active, f.node])).toEqual([[true, "master-1"], [false, "master-1"], [true, "master-2"]]);
       expect(fws[2]).toMatchObject({ reregisteredTime: 105 });
+      expect(fws[2]!.executors).toEqual([{ id: "a1_k8sm-executor", agent: "s1", artifactNode: "master-1" }, { id: "b2_k8sm-executor", agent: "s2" }]);
+      expect(fws[0]).not.toHaveProperty("executors");
       const metrics = seen.filter((p) => p.kind === "mesos-metrics").map((m) => JSON.stringify(m.values));
       expect(JSON.parse(metrics[metrics.length - 1]!)).toEqual({ "master/frameworks_active": 1, "master/messages_reregister_framework": 1 });
       expect(metrics.every((m, i) => i === 0 || m !== metrics[i - 1])).toBe(true); // recorded on change only
