@@ -9,7 +9,7 @@
  */
 import path from "node:path";
 import Table from "cli-table3";
-import { dockerEndpoint, newRunId } from "../docker/index.js";
+import { dockerEndpoint, newRunId, RUN_ID_PATTERN } from "../docker/index.js";
 import { HarnessError, InputError, type ErrorCode } from "../errors.js";
 import { describeFault } from "../faults/types.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -17,12 +17,14 @@ import { renderConsoleSummary } from "../reporting/text.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import type { RunEngine } from "../runner/engine.js";
 import { executeRun } from "../runner/execute-run.js";
+import { parseEngineUrl, type EngineTarget } from "../remote/engine-url.js";
+import { RUN_ID_ENV, runScenarioOnEngine } from "../remote/scenario.js";
 import type { TrialResult } from "../reporting/result.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
 import { intOption, writableDirOption } from "./args.js";
 import { tableStyle } from "./color.js";
-import { defineCommand, parseCommand, runCommand, type CommandArgs, type CommandSpec } from "./shell.js";
+import { defineCommand, parseCommand, runCommand, safeWriter, type CommandArgs, type CommandSpec } from "./shell.js";
 
 export interface ScenarioCliInput {
   scenario: ScenarioDefinition;
@@ -33,6 +35,8 @@ export interface ScenarioCliInput {
   seed: number;
   outDir: string;
   keep: boolean;
+  /** `--engine`: run on that engine, in a runner container (harness/remote/); absent: here, as always. */
+  engine?: EngineTarget;
 }
 
 const OPTIONS = {
@@ -44,6 +48,7 @@ const OPTIONS = {
   keep: { type: "boolean" },
   list: { type: "boolean" },
   json: { type: "boolean" },
+  engine: { type: "string" },
 } as const;
 
 /** Everything about the command line; `parse` returns null after printing `--list`. */
@@ -51,7 +56,7 @@ function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string)
   const names = catalogue.map((s) => s.name);
   return {
     name: "scenario",
-    usage: "npm run scenario -- <name> [--repeat N] [--set key=value ...] [--profile seed|fast] [--seed S] [--out DIR] [--keep] | --list [--json]",
+    usage: "npm run scenario -- <name> [--repeat N] [--set key=value ...] [--profile seed|fast] [--seed S] [--out DIR] [--keep] [--engine URL] | --list [--json]",
     summary: "Launches the HA topology, injects the scenario's fault in each trial, checks what the probes saw, and writes the reports.",
     options: OPTIONS,
     optionHelp: {
@@ -63,6 +68,7 @@ function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string)
       keep: "leave the topology running afterwards (remove it with npm run topology -- down)",
       list: "list the scenarios and the --set keys",
       json: "with --list: print the catalogue as JSON (scenarios, --set keys, profiles)",
+      engine: ["URL", "run on this Docker engine (unix:///path, tcp://host:port, ssh://user@host; TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH), in a runner container beside the topology; the reports come back to --out (docs/ENGINES.md)"],
     },
     positionals: { name: "scenario", choices: names, min: 0, max: 1 },
     epilog: `scenarios: ${names.join(", ")}`,
@@ -88,7 +94,8 @@ function scenarioSpec(catalogue: readonly ScenarioDefinition[], out: (s: string)
       const repeat = intOption("repeat", values.repeat, 1, 1, 1000);
       const seed = intOption("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 53 - 1);
       const outDir = await writableDirOption("out", values.out, path.join(PROJECT_ROOT, "reports"));
-      return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false };
+      const engine = values.engine === undefined ? undefined : parseEngineUrl(values.engine);
+      return { scenario, spec, profile, sets, repeat, seed, outDir, keep: values.keep ?? false, ...(engine ? { engine } : {}) };
     },
   };
 }
@@ -112,11 +119,25 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   let kept = false;
   const command = defineCommand({
     ...scenarioSpec(catalogue, (s) => process.stdout.write(s)),
-    async run({ input, signal, progress, out, setCleanupHint, workDone }) {
+    async run({ input, signal, progress, out, setCleanupHint, workDone, teardown }) {
       if (!input) return 0;
-      const runId = newRunId();
+      // A runner container (harness/remote/) runs with the id its caller chose.
+      const inherited = process.env[RUN_ID_ENV];
+      const runId = inherited && RUN_ID_PATTERN.test(inherited) ? inherited : newRunId();
       kept = input.keep;
       setCleanupHint(`what is left is labelled k8sm-chaos.run-id=${runId}; \`npm run reap\` removes it once the Docker engine answers`);
+      if (input.engine) {
+        progress(`${input.scenario.name}: run ${runId} on ${input.engine.url}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${path.join(input.outDir, input.scenario.name, runId)}`);
+        const [stdout, stderr] = [safeWriter(process.stdout), safeWriter(process.stderr)];
+        const remote = await runScenarioOnEngine({
+          target: input.engine, runId, scenario: input.scenario.name, args: rerunArgs(input).slice(1), outDir: input.outDir,
+          signal, teardown, progress, stdout: (c) => stdout(c.toString()), stderr: (c) => stderr(c.toString()),
+        });
+        progress(remote.reportDir ? `reports copied to ${remote.reportDir}` : `no report came back from ${input.engine.url}`);
+        if (remote.code === null) throw new HarnessError("E_DOCKER_UNAVAILABLE", `the run on ${input.engine.url} ended without an exit code`, "See the output above; `npm run reap -- --engine URL` removes what is left.");
+        if (remote.code !== 130) workDone();
+        return remote.code;
+      }
       const engine = await dockerEngine().catch((err: unknown) => unavailableEngine(err));
       progress(`${input.scenario.name}: run ${runId}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${path.join(input.outDir, input.scenario.name, runId)}`);
       const { result, reportDir, reportError } = await executeRun(
@@ -158,8 +179,13 @@ export function unknownReasons(trials: readonly TrialResult[]): string[] {
 
 /** The command that reruns this run with its seed pinned. */
 export function rerunCommand(input: ScenarioCliInput): string {
-  const args = [input.scenario.name, "--profile", input.profile, "--repeat", String(input.repeat), "--seed", String(input.seed), ...input.sets.flatMap((s) => ["--set", s])];
+  const args = rerunArgs(input);
   return `npm run scenario -- ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ")}`;
+}
+
+/** The arguments that rerun this run with its seed pinned (the name first; --keep with --engine: the runner keeps its topology). */
+function rerunArgs(input: ScenarioCliInput): string[] {
+  return [input.scenario.name, "--profile", input.profile, "--repeat", String(input.repeat), "--seed", String(input.seed), ...input.sets.flatMap((s) => ["--set", s]), ...(input.engine && input.keep ? ["--keep"] : [])];
 }
 
 /**

@@ -12,6 +12,7 @@ import { removeOldTags } from "./exec.js";
 import { ensureFixtureImage, FIXTURE_REPO } from "./fixture-image.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { writeImagesFile } from "./images.js";
+import { ensureRunnerImage, RUNNER_REPO } from "./runner-image.js";
 import { setupSpec, type SetupOptions } from "./options.js";
 
 /** `log` gets the progress lines: `[i/n] label detail 1.2s` per step, the steps' own lines indented under them. */
@@ -31,7 +32,7 @@ export async function setup(opts: SetupOptions, signal: AbortSignal, log: (line:
   };
   const logDir = join(PROJECT_ROOT, "build", "logs");
   // Step 1 (npm dependencies) is printed by setup.sh; --fixtures-only numbers its own three steps.
-  const total = opts.fixturesOnly ? 3 : 6;
+  const total = opts.fixturesOnly ? 3 : 7;
   let n = opts.fixturesOnly ? 0 : 1;
   if (!opts.fixturesOnly) {
     await step(++n, total, "host packages", () => ensureHostPackages({ logDir, progress, signal }));
@@ -58,9 +59,18 @@ export async function setup(opts: SetupOptions, signal: AbortSignal, log: (line:
     k8sm = r.tag;
     return `${r.tag} (${r.how}; emulations: ${r.components.join(", ") || "none yet"})`;
   });
+  // The harness as an image, for runs on engines whose containers this host cannot reach (docs/ENGINES.md).
+  let runner = "";
+  if (!opts.fixturesOnly) {
+    await step(++n, total, "runner image", async () => {
+      const r = await ensureRunnerImage({ images: { base, k8sm }, force: opts.force, logDir, dockerRoot, progress, signal });
+      runner = r.tag;
+      return `${r.tag} (${r.how}${r.sizeBytes ? `, ${Math.round(r.sizeBytes / 1024 ** 2)} MB` : ""})`;
+    });
+  }
   await step(++n, total, "build/images.json", async () => {
     await writeImagesFile({ base, k8sm });
-    const removed = [...(await removeOldTags(FIXTURE_REPO, k8sm)), ...(await removeOldTags(BASE_REPO, base))];
+    const removed = [...(await removeOldTags(FIXTURE_REPO, k8sm)), ...(await removeOldTags(BASE_REPO, base)), ...(runner ? await removeOldTags(RUNNER_REPO, runner) : [])];
     return `written${removed.length ? `; removed ${removed.length} old image tag(s) no container uses` : ""}`;
   });
 }

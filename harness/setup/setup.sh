@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run setup`: step 1 (npm dependencies) here, because a fresh clone has no node_modules and so
-# no tsx yet; steps 2-6 in harness/setup/main.ts. Idempotent: a second run rebuilds nothing.
+# no tsx yet; steps 2-7 in harness/setup/main.ts. Idempotent: a second run rebuilds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -35,7 +35,7 @@ else
   # A fresh clone gets exactly the lock (npm ci); an existing node_modules is updated in place.
   if [ -f package-lock.json ] && [ ! -d node_modules ]; then cmd=(npm ci); else cmd=(npm install); fi
   if ! "${cmd[@]}" --no-audit --no-fund >build/logs/npm.log 2>&1; then
-    progress "[1/6] npm dependencies FAILED"
+    progress "[1/7] npm dependencies FAILED"
     tail -n 15 build/logs/npm.log | sed 's/^/    /' >&2
     echo "error [E_SETUP]: ${cmd[*]} failed (full log: build/logs/npm.log)" >&2
     echo "  hint: check that the npm registry answers (npm ping), then run npm run setup again." >&2
@@ -44,7 +44,7 @@ else
   how="installed (${cmd[*]})"
 fi
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-progress "[1/6] npm dependencies $how $((ms / 1000)).$((ms % 1000 / 100))s"
+progress "[1/7] npm dependencies $how $((ms / 1000)).$((ms % 1000 / 100))s"
 
-# main.ts's clock continues from here (steps 2-6 print the same [mm:ss] since setup started).
+# main.ts's clock continues from here (steps 2-7 print the same [mm:ss] since setup started).
 K8SM_SETUP_STARTED_MS=$((t0 / 1000000)) exec node --import tsx harness/setup/main.ts "$@"

@@ -1,0 +1,72 @@
+/**
+ * Images onto another engine by content hash, without a registry: the tags the target lacks are
+ * saved from the source engine in one archive (`GET /images/get`, so layers the images share go
+ * once) and streamed into the target (`POST /images/load`): `docker save | docker load` over the
+ * engine API. A tag names its content (harness/setup/hash.ts), so a tag present is the right image.
+ */
+import type Docker from "dockerode";
+import { dockerCall, dockerStatus } from "../docker/client.js";
+import { HarnessError } from "../errors.js";
+
+export interface ImageTransfer {
+  /** Tags loaded into the target (those it lacked). */
+  readonly loaded: readonly string[];
+  /** Bytes streamed (0 when nothing was missing). */
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** Tags of `tags` the engine does not have. */
+export async function missingImages(docker: Docker, tags: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  const missing: string[] = [];
+  for (const tag of tags) {
+    try {
+      await dockerCall(docker, "read", "inspect image", tag, () => docker.getImage(tag).inspect(), { signal });
+    } catch (err) {
+      if (dockerStatus(err) !== 404) throw err;
+      missing.push(tag);
+    }
+  }
+  return missing;
+}
+
+/**
+ * Makes `tags` present on `target`, loading from `source` those it lacks. Throws E_IMAGE_MISSING
+ * when the source lacks one too, E_SETUP when the load does not leave every tag on the target.
+ */
+export async function ensureImagesOn(target: Docker, source: Docker, tags: readonly string[], opts: { signal?: AbortSignal; progress?: (line: string) => void } = {}): Promise<ImageTransfer> {
+  const t0 = performance.now();
+  const missing = await missingImages(target, tags, opts.signal);
+  if (missing.length === 0) return { loaded: [], bytes: 0, ms: performance.now() - t0 };
+  const notHere = await missingImages(source, missing, opts.signal);
+  if (notHere.length) {
+    throw new HarnessError("E_IMAGE_MISSING", `image(s) ${notHere.join(", ")} are on neither engine`, "Run `npm run setup` (it builds them on the local engine), then run again.");
+  }
+  opts.progress?.(`loading ${missing.join(", ")} into the engine (docker save | docker load)`);
+  let bytes = 0;
+  const archive = await dockerCall(source, "stream", "save", missing.join(" "), (abortSignal) =>
+    (source as unknown as { getImages(o: { names: string[]; abortSignal: AbortSignal }): Promise<NodeJS.ReadableStream> }).getImages({ names: missing, abortSignal }), { signal: opts.signal });
+  archive.on("data", (chunk: Buffer) => void (bytes += chunk.length));
+  // The load answers once the whole archive is read; its body is JSON lines, an `error` in one on failure.
+  const response = (await target.loadImage(archive, { quiet: true, abortSignal: opts.signal } as object)) as NodeJS.ReadableStream;
+  const body = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    response.on("data", (c: Buffer) => void (text += c.toString()));
+    response.on("end", () => resolve(text));
+    response.on("error", reject);
+  });
+  const failure = body.split("\n").flatMap((l) => {
+    try {
+      const m = JSON.parse(l) as { error?: string };
+      return m.error ? [m.error] : [];
+    } catch {
+      return [];
+    }
+  });
+  const still = await missingImages(target, missing, opts.signal);
+  if (failure.length || still.length) {
+    throw new HarnessError("E_SETUP", `loading ${missing.join(", ")} into the engine failed: ${failure.join("; ") || `${still.join(", ")} still missing`}`,
+      "Check the engine's free disk space (`docker system df` there), then run again.");
+  }
+  return { loaded: missing, bytes, ms: performance.now() - t0 };
+}
