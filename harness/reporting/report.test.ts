@@ -228,7 +228,7 @@ describe("result.json schema (docs/result.schema.json)", () => {
       return validateRunResult(j);
     };
     expect(broken((j) => delete j.schemaVersion)).toContain("/: must have required property 'schemaVersion'");
-    expect(broken((j) => (j.schemaVersion = 2))).toEqual([expect.stringMatching(/^\/schemaVersion: must be equal to constant/)]);
+    expect(broken((j) => (j.schemaVersion = 1))).toEqual([expect.stringMatching(/^\/schemaVersion: must be equal to constant/)]);
     expect(broken((j) => (j.extra = 1))).toEqual(['/: must NOT have additional properties ("extra")']);
     expect(broken((j) => ((j.trials[0]!.measures as Record<string, unknown>).newMeasureMs = 5))).toEqual(['/trials/0/measures: must NOT have additional properties ("newMeasureMs")']);
     expect(broken((j) => ((j.trials[0]!.fault as Record<string, unknown>).offsetMs = "1.2 s"))).toContain("/trials/0/fault/offsetMs: must be number");

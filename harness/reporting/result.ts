@@ -6,9 +6,10 @@ import type { ModelWindow } from "../timing-oracle/windows.js";
 
 /**
  * The version of the `result.json` format (docs/result.schema.json). Bump it on any incompatible
- * change: a field removed, renamed, retyped or given a new meaning (docs/CONTRACTS.md).
+ * change: a field removed, renamed, retyped or given a new meaning (docs/CONTRACTS.md, which keeps
+ * the list of versions).
  */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 /** Everything a run produced; every report is a pure rendering of this. */
 export interface RunResult {
