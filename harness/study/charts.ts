@@ -47,7 +47,7 @@ export function intervalsSpec(input: {
   return {
     title: input.title,
     width: 480,
-    height: { step: 26 },
+    height: 30 * input.cellOrder.length,
     layer: [
       {
         data: { values: input.windows },
@@ -70,7 +70,7 @@ export function intervalsSpec(input: {
       {
         data: { values: input.rows },
         mark: { type: "point", filled: true, size: 40 },
-        encoding: { y, yOffset: { field: "stat", type: "nominal" }, x: { field: "estimate", type: "quantitative" }, color: { field: "stat", type: "nominal" }, description: { field: "tip" } },
+        encoding: { y, yOffset: { field: "stat", type: "nominal" }, x: { field: "estimate", type: "quantitative" }, color: { field: "stat", type: "nominal", scale: { domain: ["median", "p90"], range: [MARKER_COLOR, VERDICT_COLORS.fail] }, legend: { title: "95 % bootstrap interval of" } }, description: { field: "tip" } },
       },
     ],
   } as unknown as TopLevelSpec;
@@ -94,7 +94,7 @@ export function fittedSpec(input: { title: string; points: readonly { cell: stri
           x: { field: "predicted", type: "quantitative", scale: { domain: [lo, hi] }, axis: { title: "predicted, s" } },
           y: { field: "observed", type: "quantitative", scale: { domain: [lo, hi] }, axis: { title: "observed mean, s" } },
           color: { field: "kind", type: "nominal", scale: { domain: ["fitted (linear model)", "§6 model expectation"], range: [MARKER_COLOR, BAND_COLORS.model] }, legend: { title: null } },
-          shape: { field: "kind", type: "nominal", legend: null },
+          shape: { field: "kind", type: "nominal", legend: { title: null } },
           description: { field: "tip" },
         },
       },
@@ -108,7 +108,7 @@ export function falseFailoverSpec(input: { title: string; rows: readonly { cell:
   return {
     title: input.title,
     width: 420,
-    height: { step: 26 },
+    height: 30 * input.rows.length,
     layer: [
       { data: { values: input.rows }, mark: { type: "rule", strokeWidth: 2, color: VERDICT_COLORS.fail }, encoding: { y, x: { field: "lo", type: "quantitative", scale: { domain: [0, 1] }, axis: { title: "false-failover rate (Wilson 95 %)", format: ".0%" } }, x2: { field: "hi" }, description: { field: "tip" } } },
       { data: { values: input.rows }, mark: { type: "point", filled: true, size: 50, color: VERDICT_COLORS.fail }, encoding: { y, x: { field: "rate", type: "quantitative" }, description: { field: "tip" } } },
