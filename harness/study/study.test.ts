@@ -7,8 +7,8 @@
 import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../errors.js";
 import type { RunEngine } from "../runner/engine.js";
@@ -25,7 +25,7 @@ import { buildStudyReport, renderStudyHtml, renderStudyMarkdown, type StudyRepor
 /** study.json as written, checked against docs/study.schema.json: `<path>: <problem>` per error. */
 async function schemaErrors(report: StudyReport): Promise<string[]> {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
-  addFormats(ajv);
+  (createRequire(import.meta.url)("ajv-formats") as typeof import("ajv-formats").default)(ajv);
   const validate = ajv.compile(JSON.parse(await readFile(new URL("../../docs/study.schema.json", import.meta.url), "utf8")) as object);
   return validate(JSON.parse(JSON.stringify(report))) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath}: ${e.message}`);
 }
