@@ -74,15 +74,22 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
   });
   o.progress(`running in ${handle.name} on ${o.target.url}`);
   const runDir = path.join(o.outDir, o.scenario, o.runId);
+  // Ctrl-C: SIGTERM to the harness there, which takes it as its own Ctrl-C; `finish` awaits its end.
+  let stopping: Promise<void> | undefined;
+  const stop = (): void => {
+    if (stopping) return;
+    o.progress(`stopping the run on ${o.target.url} (the harness there tears its topology down; killed after ${RUNNER_STOP_GRACE_S}s)`);
+    stopping = handle.stop(RUNNER_STOP_GRACE_S).catch((err: unknown) => o.progress(`could not stop ${handle.name}: ${(err as Error).message}`));
+  };
+  if (o.signal.aborted) stop();
+  else o.signal.addEventListener("abort", stop, { once: true });
   let finished: Promise<{ code: number | null; copied: boolean }> | undefined;
-  // Once, whoever asks first: the end of the run, or the teardown on Ctrl-C (stop with a grace period).
+  // Once, whoever asks first: the end of the run, or the teardown (which on Ctrl-C runs at once).
   const finish = (): Promise<{ code: number | null; copied: boolean }> => (finished ??= (async () => {
     try {
-      if (o.signal.aborted) {
-        o.progress(`stopping the run on ${o.target.url} (the harness there tears its topology down; killed after ${RUNNER_STOP_GRACE_S}s)`);
-        await handle.stop(RUNNER_STOP_GRACE_S);
-      }
       const code = await handle.exited;
+      o.signal.removeEventListener("abort", stop);
+      await stopping;
       await mkdir(path.dirname(runDir), { recursive: true });
       const copied = await handle.copyOut(runDir, path.dirname(runDir));
       // Killed (SIGKILL after the grace period, an OOM): its topology may be left; reaped there.
