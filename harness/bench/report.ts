@@ -39,6 +39,8 @@ export interface BenchReport {
   probeErrorNote?: string;
   /** Per trial: probe value, truth value, error, and why one is missing. */
   probeErrorTrials: { index: number; comparison: Comparison }[];
+  /** Per pod container: the kubelet emulation's exec → the process's first output line (an emulation term; harness/ground-truth/startup.ts). */
+  emulationStartupMs?: Record<string, SummaryStats>;
   topologyRssMiB: MemorySummary;
   trialsPerHour: number | null;
   /** The kill-leader run the trials were (its reports sit beside bench.json). */
@@ -102,6 +104,7 @@ export function renderBenchTables(r: BenchReport): string {
     const value = !s ? (r.probeErrorNote ?? "not validated") : s.n ? `p50 ${fmtMs(s.p50)}, p95 ${fmtMs(s.p95)}, max ${fmtMs(s.max)} (n=${s.n})` : "no ground truth / no data";
     main.push([`probeErrorMs ${m}`, value, "p95 < 100 ms", status(goal(`probeErrorMs.${m}`))]);
   }
+  for (const [c, s] of Object.entries(r.emulationStartupMs ?? {})) main.push([`emulation start-up ${c} (exec → first output)`, fmtStats(s), "—", "—"]);
   const mem = r.topologyRssMiB;
   main.push([
     "topologyRssMiB (peak, docker stats)",

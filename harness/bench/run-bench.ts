@@ -18,7 +18,7 @@ import type Docker from "dockerode";
 import { runLabelFilter } from "../docker/labels.js";
 import { newRunId } from "../docker/run-id.js";
 import { HarnessError, InterruptedError } from "../errors.js";
-import { containerRole, parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
+import { containerRole, emulationStartupMs, parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
 import type { TeardownStack } from "../lifecycle/teardown-stack.js";
 import { summarizeValues, type RunResult } from "../reporting/result.js";
 import { dockerEngine } from "../runner/docker-engine.js";
@@ -63,7 +63,7 @@ export async function runBench(input: BenchInput): Promise<BenchReport> {
   let memory: MemorySummary = summarizeMemory([]);
   let run: RunResult | undefined;
   let scenarioRun: BenchReport["scenarioRun"] = null;
-  let validation: Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials"> = { probeErrorMs: null, probeErrorNote: "the trial run did not complete", probeErrorTrials: [] };
+  let validation: Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials" | "emulationStartupMs"> = { probeErrorMs: null, probeErrorNote: "the trial run did not complete", probeErrorTrials: [] };
   let status: BenchReport["status"] = "completed";
   let error: BenchReport["error"];
 
@@ -158,12 +158,12 @@ async function standaloneLaunch(spec: TopologySpec, i: number, input: BenchInput
   return { ms, source: "standalone", steps, downMs: performance.now() - d0 };
 }
 
-async function validateTrials(run: RunResult, logDir: string): Promise<Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials">> {
+async function validateTrials(run: RunResult, logDir: string): Promise<Pick<BenchReport, "probeErrorMs" | "probeErrorNote" | "probeErrorTrials" | "emulationStartupMs">> {
   try {
     const events = parseEventLogs(await readContainerLogs(logDir));
     if (!events.length) return { probeErrorMs: null, probeErrorNote: `no emulation events in ${logDir}`, probeErrorTrials: [] };
     const v = validateRun(run, events);
-    return { probeErrorMs: v.stats, probeErrorTrials: v.trials.map((t) => ({ index: t.index, comparison: t.comparison })) };
+    return { probeErrorMs: v.stats, probeErrorTrials: v.trials.map((t) => ({ index: t.index, comparison: t.comparison })), emulationStartupMs: emulationStartupMs(events) };
   } catch (err) {
     return { probeErrorMs: null, probeErrorNote: `validation failed: ${(err as Error).message}`, probeErrorTrials: [] };
   }

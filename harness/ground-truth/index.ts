@@ -9,3 +9,4 @@ export {
   type ValidatedMeasure,
 } from "./ground-truth.js";
 export { compareToGroundTruth, probeErrorStats, validateRun, type Comparison, type PhaseComparison, type ErrorStats, type TrialValidation } from "./compare.js";
+export { emulationStartupMs } from "./startup.js";
