@@ -7,6 +7,7 @@ export { defineScenario, type ScenarioDefinition, type ScenarioExpectations } fr
 export { describeFault, type FaultSpec, type FaultTarget } from "./faults/types.js";
 export { scenarioCli, parseScenarioArgs } from "./cli/scenario.js";
 export { nightlyCli, parseNightlyArgs } from "./cli/nightly.js";
+export { loadNightlyPlan, nightlyJobs, scheduleLongestFirst } from "./nightly/index.js";
 export { studyCli } from "./cli/study.js";
 export {
   parseEventLogs, readContainerLogs, groundTruthPhases, compareToGroundTruth, probeErrorStats, validateRun,

@@ -94,7 +94,7 @@ export function renderNightlyJunit(n: NightlyResult): string {
     const cases: string[] = [];
     const flaky = s.status === "flaky";
     const flakyOut = flaky ? `\n      <system-out>${xmlEscape(`FLAKY: ${s.reason ?? ""}`)}</system-out>` : "";
-    const runCase = (body: string, status?: string): string => `    <testcase classname=${a(cls)} name="run" time=${a(time)}${status ? ` status=${a(status)}` : ""}>${body}\n    </testcase>`;
+    const runCase = (body: string, status?: string): string => `    <testcase classname=${a(cls)} name="run" time=${a(time)}${status ? ` status=${a(status)}` : ""}${body ? `>${body}\n    </testcase>` : "/>"}`;
     if (s.status === "not-run" || s.status === "interrupted") {
       skipped++;
       cases.push(runCase(`\n      <skipped/>\n      <system-out>${xmlEscape(`${STATUS_WORD[s.status]}: ${s.reason ?? ""}`)}</system-out>`));
@@ -108,7 +108,7 @@ export function renderNightlyJunit(n: NightlyResult): string {
       for (const check of counted.checks) {
         const p = counted.problems.find((x) => x.check === check && x.verdict === "fail") ?? counted.problems.find((x) => x.check === check);
         const head = `    <testcase classname=${a(cls)} name=${a(check)} time=${a(time)}${flaky ? ' status="flaky"' : ""}>`;
-        if (!p) cases.push(`${head}${flakyOut}\n    </testcase>`);
+        if (!p) cases.push(flaky ? `${head}${flakyOut}\n    </testcase>` : `${head.slice(0, -1)}/>`);
         else {
           const msg = `${p.verdict === "fail" ? "failed" : "verdict unknown"} in trial ${p.trials.map((t) => t + 1).join(", ")} of run ${counted.runId}: ${p.message}`;
           if (p.verdict === "fail") failures++;

@@ -170,12 +170,27 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
   progress(`nightly ${o.id}: ${planned.length} of ${jobs.length} scenario(s), ${o.profile} profile, ${o.parallel} at once, budget ${min(o.budgetMs)}; predicted ${min(Math.max(0, ...planned.map((s) => s.endMs)))}`);
 
   // The budget: at its end, runs under way are cut (their scenarios not-run) and none is started.
+  // Enforced through the clock the runs sleep on (they never wait otherwise): a sleep past the
+  // deadline wakes at it and aborts the night's runs. No timer of its own, so a virtual clock
+  // (tests) is not advanced by one.
   const budget = new AbortController();
-  const done = new AbortController();
-  void clock.sleep(o.budgetMs, done.signal).then(() => {
+  const deadline = clock.now() + o.budgetMs;
+  const endBudget = (): void => {
+    if (budget.signal.aborted) return;
     progress(`budget of ${min(o.budgetMs)} reached: cutting the runs under way`);
     budget.abort(new Error("budget reached"));
-  }, () => {});
+  };
+  const runClock: Clock = {
+    now: () => clock.now(),
+    epochAt: (mono) => clock.epochAt(mono),
+    async sleep(ms, signal) {
+      const left = deadline - clock.now();
+      if (ms < left) return clock.sleep(ms, signal);
+      await clock.sleep(Math.max(0, left), signal);
+      endBudget();
+      return clock.sleep(Math.max(0, ms - left), signal);
+    },
+  };
   const stop = AbortSignal.any([deps.signal, budget.signal]);
   const cutBy = (): "budget" | "interrupt" | null => (deps.signal.aborted ? "interrupt" : budget.signal.aborted ? "budget" : null);
   const elapsed = (): number => clock.now() - t0;
@@ -186,7 +201,7 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     progress(`${name}: ${k ? "rerun" : "run"} ${runId} (${j.runPlan.repeat} trial(s), seed ${j.runPlan.seed}, estimated ${min(j.estimateMs)})`);
     const start = clock.now();
     const out = await executeRun(j.runPlan, {
-      engine: deps.engine, signal: stop, outDir: runsDir, runId, clock,
+      engine: deps.engine, signal: stop, outDir: runsDir, runId, clock: runClock,
       progress: (line) => progress(`${name}: ${line}`),
       ...(deps.invocation ? { invocation: deps.invocation(j.runPlan) } : {}),
     });
@@ -227,7 +242,6 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     results.set(name, { ...base, status, ...(reason ? { reason } : {}), attempts, ...measuresOf(counted.status === "completed" ? counted : undefined) });
     progress(`${name}: ${status.toUpperCase()}${reason ? `: ${reason}` : ""}`);
   });
-  done.abort();
 
   // A scenario the pool never started (Ctrl-C, or the budget's end) is not run.
   for (const j of jobs) {

@@ -1,0 +1,58 @@
+/**
+ * Every file in .github/workflows/ against the GitHub Actions workflow schema (SchemaStore's, as
+ * bundled by @action-validator/core: its validator compiled to WebAssembly, so this runs offline in
+ * the unit tier), and the nightly workflow against what the issue asks of it.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { PROJECT_ROOT } from "../paths.js";
+
+const require = createRequire(import.meta.url);
+const { validateWorkflow } = require("@action-validator/core") as typeof import("@action-validator/core");
+
+const DIR = path.join(PROJECT_ROOT, ".github", "workflows");
+const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
+
+/** The validator's errors, flattened (a oneOf error holds the errors of each branch). */
+function problems(text: string): string[] {
+  type E = { title: string; detail?: string; path?: string; states?: { errors: E[] }[] };
+  const flat = (e: E): string[] => [`${e.path ?? ""} ${e.title}${e.detail ? `: ${e.detail}` : ""}`, ...(e.states ?? []).flatMap((s) => s.errors.flatMap(flat))];
+  return (validateWorkflow(text).errors as E[]).flatMap(flat);
+}
+
+interface Step { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> }
+
+describe(".github/workflows", () => {
+  it.each(files)("%s is a valid GitHub Actions workflow", (file) => {
+    expect(problems(readFileSync(path.join(DIR, file), "utf8"))).toEqual([]);
+  });
+
+  it("the validator refuses what the schema forbids: a misspelt key, a job without runs-on, a bad trigger", () => {
+    const text = readFileSync(path.join(DIR, "nightly.yml"), "utf8");
+    expect(problems(text.replace("runs-on: ubuntu-latest", "run-on: ubuntu-latest")).join("\n")).toMatch(/run-on/);
+    expect(problems(text.replace("    steps:", "    stepz:")).join("\n")).toMatch(/stepz/);
+    expect(problems(text.replace("workflow_dispatch:", "workflow_dispatched:")).length).toBeGreaterThan(0);
+  });
+
+  it("nightly.yml: scheduled and manual; runs only npm scripts; uploads the reports, publishes junit and the summary whatever the exit", () => {
+    const wf = parseYaml(readFileSync(path.join(DIR, "nightly.yml"), "utf8")) as { on: Record<string, unknown>; jobs: Record<string, { "runs-on": string; steps: Step[] }> };
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const job = Object.values(wf.jobs)[0]!;
+    expect(job["runs-on"]).toBe("ubuntu-latest");
+    const steps = job.steps;
+    const uses = steps.flatMap((s) => (s.uses ? [s.uses.split("@")[0]] : []));
+    expect(uses).toEqual(expect.arrayContaining(["actions/checkout", "actions/setup-node", "actions/upload-artifact", "mikepenz/action-junit-report"]));
+    const runs = steps.flatMap((s) => (s.run ? [s.run] : []));
+    expect(runs.filter((r) => /^npm /.test(r)).map((r) => r.split(" ").slice(0, 3).join(" "))).toEqual(["npm run setup", "npm run nightly"]);
+    // After the nightly: every step runs whatever it exited with, so a failing night still reports.
+    const after = steps.slice(steps.findIndex((s) => s.run?.startsWith("npm run nightly")) + 1);
+    expect(after.length).toBeGreaterThanOrEqual(4);
+    for (const s of after) expect(s.if, s.name ?? s.uses).toBe("always()");
+    expect(after.find((s) => s.run?.includes("$GITHUB_STEP_SUMMARY"))?.run).toMatch(/summary\.md/);
+    expect(after.find((s) => s.uses?.startsWith("mikepenz/action-junit-report"))?.with?.report_paths).toBe("reports/nightly/*/junit.xml");
+    expect(after.find((s) => s.uses?.startsWith("actions/upload-artifact"))?.with?.path).toBe("reports/nightly/");
+  });
+});
