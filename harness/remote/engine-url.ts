@@ -33,7 +33,8 @@ export function parseEngineUrl(raw: string, env: NodeJS.ProcessEnv = process.env
   }
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    // As docker-modem reads DOCKER_HOST: `host:port` without a scheme is tcp://.
+    parsed = new URL(url.includes("//") ? url : `tcp://${url}`);
   } catch {
     throw new InputError(`--engine ${JSON.stringify(raw)} is not a URL`, SCHEMES_HINT);
   }
