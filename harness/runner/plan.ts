@@ -101,7 +101,7 @@ export function modelFor(def: ScenarioDefinition, spec: TopologySpec, probeInter
     case "hot-standby": w = hotStandbyWindow(timers.hot, env); break;
     case "cold-scheduler-restart": w = coldSchedulerRestartWindow(timers.cold, env, prior); break;
     case "pause-leader": w = pauseLeaderWindow(spec.mode, faultDurationMs(def, spec), timers, env, { priorRestarts: prior }); break;
-    case "partition-etcd": w = partitionEtcdWindow(spec.mode, faultDurationMs(def, spec), timers, env, { priorRestarts: prior }); break;
+    case "partition-etcd": w = partitionEtcdWindow(spec.mode, faultDurationMs(def, spec), timers, env, { priorRestarts: prior, podmasterVariant: spec.podmaster.variant }); break;
   }
   const note = usesHotTimers(def, spec) ? hotTimersNote(spec) : undefined;
   if (note) w.notes.push(note);

@@ -399,6 +399,8 @@ export interface FaultWindowOptions {
    * trials (backoff persists across trials). @default none
    */
   priorRestarts?: PriorRestarts;
+  /** The podmaster's code variant (docs/k8sm-ha-behaviour.md §1.1); partition-etcd assumes A or B. @default "A" */
+  podmasterVariant?: "A" | "B" | "C";
 }
 
 /**
@@ -483,7 +485,13 @@ export function pauseLeaderWindow(
 
 /**
  * The leader is cut from etcd but not from Mesos for `partitionMs`. Its podmaster (cold) blocks in
- * go-etcd and keeps the manifest; its HA elector (hot) never steps down on errors. So the standby
+ * go-etcd and keeps the manifest; its HA elector (hot) never steps down on errors. Cold standby:
+ * this assumes podmaster variant A or B (go-etcd v2.0.0-3: retried forever, 1 s dials, backoff
+ * ≤ 1 s, so it resumes within about 2 s of the heal, `settleAfterFaultMs`). Variant C (client-v2,
+ * §1.5) also keeps the manifest while its request waits on a kept-alive connection, but resumes
+ * only at TCP's next retransmission after the heal (up to about the partition's length later), or,
+ * when it must dial anew, gives up the lease up to 30 s (the dial timeout) after ttl: the window
+ * then carries a note that `settle` and the overlap bound do not cover it. So the standby
  * wins after the lease runs out, as after a death; the cut node's apiserver answers 500s (and
  * nginx 502s once it has disabled the other upstream), which can fail the new scheduler's
  * bootstrap at once (`disturbedBootstrap` with no minimum per attempt).
@@ -506,6 +514,9 @@ export function partitionEtcdWindow(
   const lease = maxLeaseMs(mode, timers, e);
   const notes = [...w.notes];
   if (partitionMs < lease) notes.push(`partition (${partitionMs} ms) is shorter than the longest lease (${lease} ms): a takeover is not certain`);
+  if (mode === "cold-standby" && opts.podmasterVariant === "C") {
+    notes.push("podmaster variant C (client-v2): the model assumes go-etcd (A/B); a cut podmaster resumes at TCP's next retransmission after the heal (up to about the partition's length), or gives up up to 30 s (dial timeout) after ttl: settle and the overlap bound do not cover that");
+  }
   const terms = { ...w.terms, stall: disturbedBootstrap(mode, partitionMs, w, timers, e, checkPrior(opts.priorRestarts ?? NO_PRIOR_RESTARTS), 0) };
   return { ...window("partition-etcd", terms, notes), overlap: overlapFor(mode, timers, e, "partition") };
 }
