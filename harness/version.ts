@@ -19,6 +19,9 @@ export function gitInfo(cwd: string = PROJECT_ROOT): GitInfo {
     const status = git(["status", "--porcelain", "--untracked-files=no"]);
     return { commit, dirty: status.trim() !== "" };
   } catch {
+    // A runner container (harness/remote/) holds no checkout: its caller's, when handed over.
+    const handed = process.env.K8SM_GIT_COMMIT;
+    if (handed && /^[0-9a-f]{40}$/.test(handed)) return { commit: handed, dirty: process.env.K8SM_GIT_DIRTY === "1" };
     return { commit: null, dirty: null };
   }
 }

@@ -18,7 +18,7 @@ import { dockerEngine } from "../runner/docker-engine.js";
 import type { RunEngine } from "../runner/engine.js";
 import { executeRun } from "../runner/execute-run.js";
 import { parseEngineUrl, type EngineTarget } from "../remote/engine-url.js";
-import { RUN_ID_ENV, runScenarioOnEngine } from "../remote/scenario.js";
+import { RUN_ID_ENV, runScenarioOnEngine, STARTED_MS_ENV } from "../remote/scenario.js";
 import type { TrialResult } from "../reporting/result.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { PROFILES, applySetOverrides, profileSpec, setKeysHelp, type Profile, type TopologySpec } from "../topology/spec.js";
@@ -119,7 +119,7 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
   let kept = false;
   const command = defineCommand({
     ...scenarioSpec(catalogue, (s) => process.stdout.write(s)),
-    async run({ input, signal, progress, out, setCleanupHint, workDone, teardown }) {
+    async run({ input, signal, progress, out, setCleanupHint, workDone, teardown, elapsedMs }) {
       if (!input) return 0;
       // A runner container (harness/remote/) runs with the id its caller chose.
       const inherited = process.env[RUN_ID_ENV];
@@ -131,7 +131,7 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
         const [stdout, stderr] = [safeWriter(process.stdout), safeWriter(process.stderr)];
         const remote = await runScenarioOnEngine({
           target: input.engine, runId, scenario: input.scenario.name, args: rerunArgs(input).slice(1), outDir: input.outDir,
-          signal, teardown, progress, stdout: (c) => stdout(c.toString()), stderr: (c) => stderr(c.toString()),
+          signal, teardown, progress, stdout: (c) => stdout(c.toString()), stderr: (c) => stderr(c.toString()), startedAtMs: Date.now() - elapsedMs(),
         });
         progress(remote.reportDir ? `reports copied to ${remote.reportDir}` : `no report came back from ${input.engine.url}`);
         if (remote.code === null) throw new HarnessError("E_DOCKER_UNAVAILABLE", `the run on ${input.engine.url} ended without an exit code`, "See the output above; `npm run reap -- --engine URL` removes what is left.");
@@ -160,11 +160,17 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
       return result.verdict === "pass" ? 0 : 1;
     },
   });
-  const code = await runCommand(command, argv);
+  const code = await runCommand(command, argv, { startedAtMs: inheritedStart() });
   // A kept topology's containers still have their logs followed: those streams would keep this
   // process alive for ever (as in `topology up`). Everything is written: exit explicitly.
   if (kept) process.exit(code);
   return code;
+}
+
+/** In a runner container (harness/remote/): when the command that started it started (epoch ms), so both print one clock. */
+function inheritedStart(): number | undefined {
+  const t = Number(process.env[STARTED_MS_ENV]);
+  return Number.isFinite(t) && t <= Date.now() && t > Date.now() - 24 * 3_600_000 ? t : undefined;
 }
 
 /** Why each trial whose verdict is unknown is: its note when it never injected, else its checks that could not tell. */

@@ -19,6 +19,7 @@ import { getDocker } from "../docker/client.js";
 import { HarnessError } from "../errors.js";
 import type { TeardownStack } from "../lifecycle/teardown-stack.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { gitInfo } from "../version.js";
 import { writeRunIndexes } from "../reporting/run-index.js";
 import { readImagesFile } from "../setup/images.js";
 import { ensureRunnerImage } from "../setup/runner-image.js";
@@ -29,6 +30,8 @@ import { RUNNER_STOP_GRACE_S, startRunner } from "./runner.js";
 
 /** The environment variable that hands a runner its run id (harness/cli/scenario.ts reads it). */
 export const RUN_ID_ENV = "K8SM_RUN_ID";
+/** The environment variable that hands a runner the epoch ms its caller started at: one clock in the progress lines (hosts' clocks agree well enough; a runner ignores a value in its future). */
+export const STARTED_MS_ENV = "K8SM_STARTED_MS";
 
 export interface RemoteScenarioOptions {
   readonly target: EngineTarget;
@@ -46,6 +49,8 @@ export interface RemoteScenarioOptions {
   readonly stderr: (chunk: Buffer) => void;
   /** The local engine, where the images are built. @default getDocker() */
   readonly local?: Docker;
+  /** When the command started (epoch ms), for the runner's progress clock. */
+  readonly startedAtMs?: number;
 }
 
 export interface RemoteScenarioResult {
@@ -69,7 +74,7 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
   const handle = await startRunner({
     docker: remote, target: o.target, image: runner.tag, id: o.runId,
     cmd: ["scenarios/main.ts", o.scenario, ...o.args, "--out", o.outDir],
-    env: [`${RUN_ID_ENV}=${o.runId}`],
+    env: [`${RUN_ID_ENV}=${o.runId}`, ...(o.startedAtMs ? [`${STARTED_MS_ENV}=${Math.round(o.startedAtMs)}`] : []), ...gitEnv()],
     stdout: o.stdout, stderr: o.stderr,
   });
   o.progress(`running in ${handle.name} on ${o.target.url}`);
@@ -110,6 +115,12 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
     throw new HarnessError("E_REPORT", `could not update the run indexes in ${o.outDir}: ${(err as Error).message}`, "Check disk space and permissions of the --out directory.");
   });
   return { code, reportDir: runDir };
+}
+
+/** This checkout's commit for the runner's report (harness/version.ts reads it there: the image holds no git checkout; its sources are this tree's). */
+function gitEnv(): string[] {
+  const git = gitInfo();
+  return git.commit ? [`K8SM_GIT_COMMIT=${git.commit}`, `K8SM_GIT_DIRTY=${git.dirty ? "1" : "0"}`] : [];
 }
 
 /** `<out>/<scenario>/latest` → the run, when its report is complete (has result.json), as writeReports does. */
