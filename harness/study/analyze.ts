@@ -108,6 +108,12 @@ export interface ThroughputRow {
 
 export interface StudyAnalysis {
   cells: CellAnalysis[];
+  /**
+   * Time to new scheduler by the trial's position in its batch (0 = first on a fresh topology),
+   * pooled over cells as the deviation from the cell's median, ms: a carry-over between the trials of
+   * a run (kubelet backoff, a warm cache) shows as a trend.
+   */
+  byPosition: { trialIndex: number; n: number; medianDeviationMs: number | null }[];
   falseFailover: FalseFailoverAnalysis[];
   fit: FitAnalysis;
   recommendation: Recommendation;
@@ -180,8 +186,17 @@ export function analyzeStudy(def: StudyDefinition, catalogue: readonly ScenarioD
     };
   });
 
+  const cellMedian = new Map(cells.map((c) => [c.key, c.measures.timeToNewSchedulerMs.p50]));
+  const positions = [...new Set(complete.filter((t) => t.arm === "failover").map((t) => t.trialIndex))].sort((a, b) => a - b);
+  const byPosition = positions.map((i) => {
+    const devs = complete
+      .filter((t) => t.arm === "failover" && t.trialIndex === i && t.measures.timeToNewSchedulerMs !== null && cellMedian.get(t.cell) != null)
+      .map((t) => t.measures.timeToNewSchedulerMs! - cellMedian.get(t.cell)!);
+    return { trialIndex: i, n: devs.length, medianDeviationMs: devs.length ? describe(devs).p50 : null };
+  });
   return {
     cells,
+    byPosition,
     falseFailover,
     fit: fitModel(def, catalogue, cellsDef, complete),
     recommendation: recommend(def, cells),

@@ -31,6 +31,7 @@ export interface StudyReport {
   counts: StudyAnalysis["counts"];
   recommendation: StudyAnalysis["recommendation"];
   cells: StudyAnalysis["cells"];
+  byPosition: StudyAnalysis["byPosition"];
   falseFailover: StudyAnalysis["falseFailover"];
   fit: StudyAnalysis["fit"];
   probeError: StudyAnalysis["probeError"];
@@ -51,11 +52,14 @@ export interface StudyReport {
     verdict: TrialRecord["verdict"];
     complete: boolean;
     report: string;
+    /** False when the study was killed before the trial's run ended: that run never wrote its report (the trial's data is in trials.ndjson). */
+    runEnded: boolean;
   }[];
 }
 
 export function buildStudyReport(a: { id: string; definition: StudyDefinition; analysis: StudyAnalysis; records: readonly LogRecord[]; createdAt: string; interrupted: boolean; engine: string; parallel: number }): StudyReport {
   const { analysis } = a;
+  const ended = new Set(a.records.flatMap((r) => (r.kind === "batch" ? [r.runId] : [])));
   return {
     schemaVersion: STUDY_SCHEMA_VERSION,
     id: a.id,
@@ -69,6 +73,7 @@ export function buildStudyReport(a: { id: string; definition: StudyDefinition; a
     counts: analysis.counts,
     recommendation: analysis.recommendation,
     cells: analysis.cells,
+    byPosition: analysis.byPosition,
     falseFailover: analysis.falseFailover,
     fit: analysis.fit,
     probeError: analysis.probeError,
@@ -90,6 +95,7 @@ export function buildStudyReport(a: { id: string; definition: StudyDefinition; a
         verdict: t.verdict,
         complete: t.complete,
         report: t.report,
+        runEnded: ended.has(t.runId),
       })),
   };
 }
@@ -126,6 +132,9 @@ export function renderStudyMarkdown(r: StudyReport): string {
         `${c.insideModel.judged ? `${c.insideModel.inside}/${c.insideModel.judged} (${pct(c.insideModel.share)})` : "—"} | ${c.model ? `${s(c.model.minMs)}–${s(c.model.maxMs)} (E ${s(c.model.expectedMs)})` : "—"} | ` +
         `${c.falseFailover ? `${c.falseFailover.events}/${c.falseFailover.n} (${pct(c.falseFailover.hi)})` : "—"} |`,
     );
+  }
+  if (r.byPosition.length > 1) {
+    L.push("", `Position in the batch (carry-over between the trials of one topology): median deviation from the cell's median, s: ${r.byPosition.map((p) => `trial ${p.trialIndex + 1}: ${s(p.medianDeviationMs)} (n ${p.n})`).join("; ")}.`);
   }
   L.push("", "## False failovers", "");
   if (!r.falseFailover.length) L.push("The arm was off (falseFailover.replicates: 0).");
@@ -212,7 +221,7 @@ export async function renderStudyHtml(r: StudyReport): Promise<string> {
   const trialRows = r.trials
     .map(
       (t) =>
-        `<tr><td class="l">${esc(t.arm)}</td><td class="l">${esc(t.cell)}</td><td>${t.replicate ?? "cut short"}</td><td>${s(t.timeToNewSchedulerMs)}</td><td>${s(t.podRecoveryMs)}</td><td>${t.insideModel === null ? "—" : t.insideModel ? "yes" : "no"}</td><td>${t.failover === null ? "—" : t.failover ? "yes" : "no"}</td><td class="v-${t.verdict}">${t.verdict}</td><td>${t.offsetMs === null ? "—" : Math.round(t.offsetMs)}</td><td>${t.seed}</td><td class="l"><a href="${esc(t.report)}">${esc(t.runId)} #${t.trialIndex + 1}</a></td></tr>`,
+        `<tr><td class="l">${esc(t.arm)}</td><td class="l">${esc(t.cell)}</td><td>${t.replicate ?? "cut short"}</td><td>${s(t.timeToNewSchedulerMs)}</td><td>${s(t.podRecoveryMs)}</td><td>${t.insideModel === null ? "—" : t.insideModel ? "yes" : "no"}</td><td>${t.failover === null ? "—" : t.failover ? "yes" : "no"}</td><td class="v-${t.verdict}">${t.verdict}</td><td>${t.offsetMs === null ? "—" : Math.round(t.offsetMs)}</td><td>${t.seed}</td><td class="l">${t.runEnded ? `<a href="${esc(t.report)}">${esc(t.runId)} #${t.trialIndex + 1}</a>` : `${esc(t.runId)} #${t.trialIndex + 1} (run killed: no report)`}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html>
