@@ -3,10 +3,16 @@
  * saved from the source engine in one archive (`GET /images/get`, so layers the images share go
  * once) and streamed into the target (`POST /images/load`): `docker save | docker load` over the
  * engine API. A tag names its content (harness/setup/hash.ts), so a tag present is the right image.
+ * The runner image is built on the engine itself, FROM its deps image loaded so: its own layer is
+ * the sources (a few MB), which change with every edit, where a save would send all 350 MB again.
  */
+import path from "node:path";
 import type Docker from "dockerode";
 import { dockerCall, dockerStatus } from "../docker/client.js";
 import { HarnessError } from "../errors.js";
+import { PROJECT_ROOT } from "../paths.js";
+import type { Images } from "../setup/images.js";
+import { ensureRunnerDepsImage, runnerTags, writeRunnerContext } from "../setup/runner-image.js";
 
 export interface ImageTransfer {
   /** Tags loaded into the target (those it lacked). */
@@ -69,4 +75,30 @@ export async function ensureImagesOn(target: Docker, source: Docker, tags: reado
       "Check the engine's free disk space (`docker system df` there), then run again.");
   }
   return { loaded: missing, bytes, ms: performance.now() - t0 };
+}
+
+/**
+ * Makes the runner image of this checkout present on `target`: its deps image loaded from `source`
+ * (built there first when missing), then the runner built on `target` from a context of the
+ * sources (`POST /build`). Returns its tag and whether it was built.
+ */
+export async function ensureRunnerOn(target: Docker, source: Docker, images: Images, opts: { signal?: AbortSignal; progress: (line: string) => void }): Promise<{ tag: string; built: boolean; ms: number }> {
+  const t0 = performance.now();
+  const tags = await runnerTags(images);
+  if ((await missingImages(target, [tags.runner], opts.signal)).length === 0) return { tag: tags.runner, built: false, ms: performance.now() - t0 };
+  if ((await missingImages(target, [tags.deps], opts.signal)).length) {
+    await ensureRunnerDepsImage({ images, logDir: path.join(PROJECT_ROOT, "build", "logs"), progress: opts.progress, signal: opts.signal }, tags);
+    await ensureImagesOn(target, source, [tags.deps], opts);
+  }
+  await using ctx = await writeRunnerContext(tags, images, tags.inputs.sources);
+  opts.progress(`building ${tags.runner} on the engine (${ctx.files.length} files)`);
+  const stream = await dockerCall(target, "stream", "build", tags.runner, (abortSignal) =>
+    target.buildImage({ context: ctx.dir, src: [...ctx.files] }, { t: tags.runner, rm: true, forcerm: true, abortSignal } as object), { signal: opts.signal });
+  const errors = await new Promise<string[]>((resolve, reject) => {
+    target.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err ? reject(err) : resolve((output ?? []).flatMap((m) => (m.error ? [m.error] : [])))));
+  });
+  if (errors.length || (await missingImages(target, [tags.runner], opts.signal)).length) {
+    throw new HarnessError("E_SETUP", `building ${tags.runner} on the engine failed: ${errors.join("; ") || "no image after the build"}`, "Check the engine's free disk space, then run again.");
+  }
+  return { tag: tags.runner, built: true, ms: performance.now() - t0 };
 }

@@ -18,13 +18,11 @@ import type Docker from "dockerode";
 import { getDocker } from "../docker/client.js";
 import { HarnessError } from "../errors.js";
 import type { TeardownStack } from "../lifecycle/teardown-stack.js";
-import { PROJECT_ROOT } from "../paths.js";
 import { gitInfo } from "../version.js";
 import { writeRunIndexes } from "../reporting/run-index.js";
 import { readImagesFile } from "../setup/images.js";
-import { ensureRunnerImage } from "../setup/runner-image.js";
 import { connectEngine, type EngineTarget } from "./engine-url.js";
-import { ensureImagesOn } from "./images.js";
+import { ensureImagesOn, ensureRunnerOn } from "./images.js";
 import { reapEngine } from "./reap.js";
 import { RUNNER_STOP_GRACE_S, startRunner } from "./runner.js";
 
@@ -64,11 +62,10 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
   const remote = await connectEngine(o.target, { signal: o.signal });
   const local = o.local ?? (await getDocker());
   const images = await readImagesFile();
-  const t0 = performance.now();
-  const runner = await ensureRunnerImage({ images, logDir: path.join(PROJECT_ROOT, "build", "logs"), progress: o.progress, signal: o.signal });
-  if (runner.how === "built") o.progress(`runner image ${runner.tag} built in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-  const moved = await ensureImagesOn(remote, local, [images.base, images.k8sm, runner.tag], { signal: o.signal, progress: o.progress });
+  const moved = await ensureImagesOn(remote, local, [images.base, images.k8sm], { signal: o.signal, progress: o.progress });
   if (moved.loaded.length) o.progress(`loaded ${moved.loaded.length} image(s), ${Math.round(moved.bytes / 1024 ** 2)} MB, in ${(moved.ms / 1000).toFixed(1)}s`);
+  const runner = await ensureRunnerOn(remote, local, images, { signal: o.signal, progress: o.progress });
+  if (runner.built) o.progress(`runner image ${runner.tag} ready on the engine in ${(runner.ms / 1000).toFixed(1)}s`);
   o.signal.throwIfAborted();
 
   const handle = await startRunner({

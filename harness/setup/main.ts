@@ -12,7 +12,7 @@ import { removeOldTags } from "./exec.js";
 import { ensureFixtureImage, FIXTURE_REPO } from "./fixture-image.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { writeImagesFile } from "./images.js";
-import { ensureRunnerImage, RUNNER_REPO } from "./runner-image.js";
+import { ensureRunnerImage, RUNNER_DEPS_REPO, RUNNER_REPO } from "./runner-image.js";
 import { setupSpec, type SetupOptions } from "./options.js";
 
 /** `log` gets the progress lines: `[i/n] label detail 1.2s` per step, the steps' own lines indented under them. */
@@ -61,16 +61,18 @@ export async function setup(opts: SetupOptions, signal: AbortSignal, log: (line:
   });
   // The harness as an image, for runs on engines whose containers this host cannot reach (docs/ENGINES.md).
   let runner = "";
+  let deps = "";
   if (!opts.fixturesOnly) {
     await step(++n, total, "runner image", async () => {
       const r = await ensureRunnerImage({ images: { base, k8sm }, force: opts.force, logDir, dockerRoot, progress, signal });
-      runner = r.tag;
-      return `${r.tag} (${r.how}${r.sizeBytes ? `, ${Math.round(r.sizeBytes / 1024 ** 2)} MB` : ""})`;
+      runner = r.runner;
+      deps = r.deps;
+      return `${r.runner} (${r.how}${r.sizeBytes ? `, ${Math.round(r.sizeBytes / 1024 ** 2)} MB` : ""})`;
     });
   }
   await step(++n, total, "build/images.json", async () => {
     await writeImagesFile({ base, k8sm });
-    const removed = [...(await removeOldTags(FIXTURE_REPO, k8sm)), ...(await removeOldTags(BASE_REPO, base)), ...(runner ? await removeOldTags(RUNNER_REPO, runner) : [])];
+    const removed = [...(await removeOldTags(FIXTURE_REPO, k8sm)), ...(await removeOldTags(BASE_REPO, base)), ...(runner ? [...(await removeOldTags(RUNNER_REPO, runner)), ...(await removeOldTags(RUNNER_DEPS_REPO, deps))] : [])];
     return `written${removed.length ? `; removed ${removed.length} old image tag(s) no container uses` : ""}`;
   });
 }

@@ -25,6 +25,7 @@ import { contentHash, sourceFileParts, type HashPart } from "./hash.js";
 import type { Images } from "./images.js";
 
 export const RUNNER_REPO = "k8sm-harness/runner";
+export const RUNNER_DEPS_REPO = "k8sm-harness/runner-deps";
 
 /** Top-level folders and files of the checkout the runner needs (tests and `testing/` folders excluded). */
 const SOURCE_DIRS = ["harness", "scenarios", "fixtures"] as const;
@@ -108,22 +109,75 @@ export async function runnerInputs(root = PROJECT_ROOT): Promise<{ sources: Hash
   return { sources, packages, lock };
 }
 
-/** The runner image's tag for this checkout and these images. */
-export async function runnerTag(images: Images, root = PROJECT_ROOT): Promise<string> {
-  const { sources, packages, lock } = await runnerInputs(root);
-  return `${RUNNER_REPO}:${await runnerHashOf(sources, packages, lock, images, root)}`;
+/** The tags of the two images: node_modules FROM base (changes with the lock), the sources FROM that (with any edit). */
+export interface RunnerTags {
+  /** `k8sm-harness/runner-deps:<hash>`: the base image and the packages. */
+  readonly deps: string;
+  /** `k8sm-harness/runner:<hash>`: the deps image and the sources. */
+  readonly runner: string;
 }
 
-async function runnerHashOf(sources: readonly HashPart[], packages: readonly string[], lock: Buffer, images: Images, root: string): Promise<string> {
-  return contentHash([
-    ...sources.map(([n, c]): HashPart => [`src/${n}`, c]),
+/** The runner's tags for this checkout and these images, with what they are built from. */
+export async function runnerTags(images: Images, root = PROJECT_ROOT): Promise<RunnerTags & { inputs: Awaited<ReturnType<typeof runnerInputs>> }> {
+  const inputs = await runnerInputs(root);
+  const script = await readFile(fileURLToPath(import.meta.url));
+  const deps = `${RUNNER_DEPS_REPO}:${contentHash([
     // The packages' content follows from the lock; which of them are copied, from the sources.
-    ["package-lock.json", lock],
-    ["packages", packages.join("\n")],
+    ["package-lock.json", inputs.lock],
+    ["packages", inputs.packages.join("\n")],
     ["root", root],
+    ["base", images.base],
+    ["build-script", script],
+  ])}`;
+  const runner = `${RUNNER_REPO}:${contentHash([
+    ...inputs.sources.map(([n, c]): HashPart => [`src/${n}`, c]),
+    ["root", root],
+    ["deps", deps],
     ["images", `${images.base} ${images.k8sm}`],
-    ["build-script", await readFile(fileURLToPath(import.meta.url))],
-  ]);
+    ["build-script", script],
+  ])}`;
+  return { deps, runner, inputs };
+}
+
+export interface RunnerContext {
+  readonly dir: string;
+  /** Every file of the context, relative to `dir` (for an engine API build). */
+  readonly files: readonly string[];
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * The runner's build context in a temporary folder: the sources at the checkout's path, a
+ * build/images.json naming the images, and a Dockerfile FROM the deps image. A few MB: built on
+ * whichever engine runs it (harness/remote/images.ts) as cheaply as here.
+ */
+export async function writeRunnerContext(tags: RunnerTags, images: Images, sources: readonly HashPart[], root = PROJECT_ROOT): Promise<RunnerContext> {
+  const dir = await mkdtemp(join(tmpdir(), "k8sm-runner-"));
+  const files: string[] = ["Dockerfile", "app/build/images.json"];
+  try {
+    for (const [name, content] of sources) {
+      const file = join(dir, "app", name);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, content);
+      files.push(`app/${name}`);
+    }
+    await mkdir(join(dir, "app", "build"), { recursive: true });
+    await writeFile(join(dir, "app", "build", "images.json"), `${JSON.stringify({ base: images.base, k8sm: images.k8sm }, null, 2)}\n`);
+    await writeFile(join(dir, "Dockerfile"), [
+      `FROM ${tags.deps}`,
+      `COPY app/ ${root}/`,
+      `WORKDIR ${root}`,
+      `LABEL k8sm-harness.root=${JSON.stringify(root)}`,
+      // `npm run scenario` is `node --import tsx scenarios/main.ts`: the same, without npm (not in the base image).
+      `ENTRYPOINT ["/usr/local/bin/node", "--import", "tsx"]`,
+      `CMD ["scenarios/main.ts", "--help"]`,
+      "",
+    ].join("\n"));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, files, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export interface RunnerBuildOptions {
@@ -138,63 +192,65 @@ export interface RunnerBuildOptions {
   readonly root?: string;
 }
 
-export interface RunnerBuild {
-  readonly tag: string;
+export interface RunnerBuild extends RunnerTags {
   readonly how: "cached" | "built";
-  /** The image's size in bytes (its own layers and the base's), when the engine says. */
+  /** The runner image's size in bytes (its own layers and its parents'), when the engine says. */
   readonly sizeBytes?: number;
-  /** node_modules folders copied. */
+  /** node_modules folders in the deps image. */
   readonly packages: number;
 }
 
-/** Builds the runner image with the local engine (the `docker` command) unless its tag exists. */
-export async function ensureRunnerImage(opts: RunnerBuildOptions): Promise<RunnerBuild> {
+/** Builds the deps image with the local engine (the `docker` command) unless its tag exists; returns how. */
+export async function ensureRunnerDepsImage(opts: RunnerBuildOptions, tags?: Awaited<ReturnType<typeof runnerTags>>): Promise<"cached" | "built"> {
   const root = opts.root ?? PROJECT_ROOT;
-  const { sources, packages, lock } = await runnerInputs(root);
-  const tag = `${RUNNER_REPO}:${await runnerHashOf(sources, packages, lock, opts.images, root)}`;
-  const size = async (): Promise<number | undefined> => {
-    const r = await run("docker", ["image", "inspect", "--format", "{{.Size}}", tag], { timeoutMs: 30_000 });
-    return r.code === 0 ? Number(r.output.trim()) || undefined : undefined;
-  };
-  if (!opts.force && (await imageExists(tag))) return { tag, how: "cached", sizeBytes: await size(), packages: packages.length };
+  const t = tags ?? (await runnerTags(opts.images, root));
+  if (!opts.force && (await imageExists(t.deps))) return "cached";
   if (!(await imageExists(opts.images.base))) {
     throw new HarnessError("E_IMAGE_MISSING", `base image ${opts.images.base} is not in the Docker engine`, "Run `npm run setup` (it builds the base image).");
   }
   if (opts.dockerRoot) await requireFreeSpace(opts.dockerRoot, NEED_BYTES, "Docker data root");
-  const ctx = await mkdtemp(join(tmpdir(), "k8sm-runner-"));
-  const tmpTag = `${tag}-tmp${process.pid}`;
+  const ctx = await mkdtemp(join(tmpdir(), "k8sm-runner-deps-"));
+  const tmpTag = `${t.deps}-tmp${process.pid}`;
   try {
     await requireFreeSpace(ctx, NEED_BYTES / 2, "runner image build context");
-    // node_modules in a layer of its own, before the sources: a rebuild after a source edit reuses it.
-    for (const p of packages) await cp(join(root, p), join(ctx, p), { recursive: true, verbatimSymlinks: true });
+    for (const p of t.inputs.packages) await cp(join(root, p), join(ctx, p), { recursive: true, verbatimSymlinks: true });
     await mkdir(join(ctx, "node_modules"), { recursive: true });
-    for (const [name, content] of sources) {
-      const file = join(ctx, "app", name);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, content);
-    }
-    await mkdir(join(ctx, "app", "build"), { recursive: true });
-    await writeFile(join(ctx, "app", "build", "images.json"), `${JSON.stringify({ base: opts.images.base, k8sm: opts.images.k8sm }, null, 2)}\n`);
-    await writeFile(join(ctx, "Dockerfile"), [
-      `FROM ${opts.images.base}`,
-      `COPY node_modules/ ${root}/node_modules/`,
-      `COPY app/ ${root}/`,
-      `WORKDIR ${root}`,
-      `LABEL k8sm-harness.root=${JSON.stringify(root)}`,
-      // `npm run scenario` is `node --import tsx scenarios/main.ts`: the same, without npm (not in the base image).
-      `ENTRYPOINT ["/usr/local/bin/node", "--import", "tsx"]`,
-      `CMD ["scenarios/main.ts", "--help"]`,
-      "",
-    ].join("\n"));
+    await writeFile(join(ctx, "Dockerfile"), `FROM ${opts.images.base}\nCOPY node_modules/ ${root}/node_modules/\n`);
     const log = join(opts.logDir, "runner-image.log");
-    opts.progress(`docker build (${packages.length} node_modules packages, ${sources.length} source files; log: ${log})`);
-    await runOk("docker build of the runner image", "docker", ["build", "--pull=false", "-t", tmpTag, ctx], {
+    opts.progress(`docker build of ${t.deps} (${t.inputs.packages.length} node_modules packages; log: ${log})`);
+    await runOk("docker build of the runner's deps image", "docker", ["build", "--pull=false", "-t", tmpTag, ctx], {
       env: DOCKER_BUILD_ENV, logFile: log, signal: opts.signal, hint: `See ${log}.`,
     });
-    await runOk(`tagging ${tag}`, "docker", ["tag", tmpTag, tag]);
-    return { tag, how: "built", sizeBytes: await size(), packages: packages.length };
+    await runOk(`tagging ${t.deps}`, "docker", ["tag", tmpTag, t.deps]);
+    return "built";
   } finally {
     await removeTag(tmpTag);
     await rm(ctx, { recursive: true, force: true });
+  }
+}
+
+/** Builds the deps and runner images with the local engine unless their tags exist. */
+export async function ensureRunnerImage(opts: RunnerBuildOptions): Promise<RunnerBuild> {
+  const root = opts.root ?? PROJECT_ROOT;
+  const tags = await runnerTags(opts.images, root);
+  const size = async (): Promise<number | undefined> => {
+    const r = await run("docker", ["image", "inspect", "--format", "{{.Size}}", tags.runner], { timeoutMs: 30_000 });
+    return r.code === 0 ? Number(r.output.trim()) || undefined : undefined;
+  };
+  const result = (how: RunnerBuild["how"], sizeBytes: number | undefined): RunnerBuild => ({ deps: tags.deps, runner: tags.runner, how, sizeBytes, packages: tags.inputs.packages.length });
+  const deps = await ensureRunnerDepsImage(opts, tags);
+  if (!opts.force && deps === "cached" && (await imageExists(tags.runner))) return result("cached", await size());
+  const tmpTag = `${tags.runner}-tmp${process.pid}`;
+  await using ctx = await writeRunnerContext(tags, opts.images, tags.inputs.sources, root);
+  try {
+    const log = join(opts.logDir, "runner-image.log");
+    opts.progress(`docker build of ${tags.runner} (${tags.inputs.sources.length} source files; log: ${log})`);
+    await runOk("docker build of the runner image", "docker", ["build", "--pull=false", "-t", tmpTag, ctx.dir], {
+      env: DOCKER_BUILD_ENV, logFile: log, signal: opts.signal, hint: `See ${log}.`,
+    });
+    await runOk(`tagging ${tags.runner}`, "docker", ["tag", tmpTag, tags.runner]);
+    return result("built", await size());
+  } finally {
+    await removeTag(tmpTag);
   }
 }
