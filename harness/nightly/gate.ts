@@ -63,7 +63,13 @@ export function judge(planned: readonly PlannedScenario[], tonight: readonly Nig
     if (!s || !s.attempts.some((a) => a.status === "completed")) continue;
     const b = baseline?.scenarios[s.name];
     const runs = s.attempts.map((a) => a.reportDir);
-    for (const t of p.thresholds) out.push(compare(s.name, t, b ? finite(b.measures[t.measure]) : null, finite(s.measures[t.measure]), runs));
+    for (const t of p.thresholds) {
+      const base = b ? finite(b.measures[t.measure]) : null;
+      const now = finite(s.measures[t.measure]);
+      // A measure neither side has (no failover to time in a no-failover scenario): nothing to compare, nothing to say.
+      if (!now.length && !base?.length) continue;
+      out.push(compare(s.name, t, base, now, runs));
+    }
   }
   return out;
 }

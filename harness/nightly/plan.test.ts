@@ -21,11 +21,13 @@ const catalogue = [baseline, killLeader];
 const parse = (text: string) => parseNightlyPlan(text, "p.yaml", catalogue);
 
 describe("nightly plan", () => {
-  it("reads profile, repeats and thresholds; a scenario left out runs with the defaults", () => {
+  it("reads profile, repeats and thresholds; runs exactly the scenarios listed, in catalogue order", () => {
+    expect(parse("scenarios: { kill-leader: {} }").scenarios.map((s) => s.scenario.name)).toEqual(["kill-leader"]);
     const p = parse(`profile: fast
 defaults: { repeat: 4 }
 thresholds: [{ measure: timeToNewSchedulerMs, stat: p50, maxIncrease: 20% }]
 scenarios:
+  baseline: {}
   kill-leader: { repeat: 5, seed: 9, thresholds: [{ measure: podRecoveryMs, stat: p90, maxIncrease: 0.5, level: 0.9, minShift: 100 }] }
 `);
     expect(p.profile).toBe("fast");
@@ -40,13 +42,14 @@ scenarios:
     ["scenarios: { kill-leader: { repeat: 0 } }", /scenarios\.kill-leader\.repeat: must be between 1 and 1000, got 0/],
     ["scenarios: { kill-leader: { repeat: two } }", /scenarios\.kill-leader\.repeat: expected an integer, got "two"/],
     ["scenarios: { kill-leader: { repeats: 3 } }", /scenarios\.kill-leader\.repeats: unknown field; did you mean repeat\?/],
-    ["defaults: { repeat: 1.5 }", /defaults\.repeat: expected an integer/],
+    ["defaults: { repeat: 1.5 }\nscenarios: { baseline: {} }", /defaults\.repeat: expected an integer/],
     ["thresholds: [{ measure: timeToNewScheduler, maxIncrease: 20% }]", /thresholds\[0\]\.measure: unknown measure "timeToNewScheduler"; did you mean timeToNewSchedulerMs\?/],
     ["thresholds: [{ measure: podRecoveryMs, stat: p99, maxIncrease: 20% }]", /thresholds\[0\]\.stat: expected p50 or p90/],
     ["thresholds: [{ measure: podRecoveryMs }]", /thresholds\[0\]\.maxIncrease: missing/],
     ["thresholds: [{ measure: podRecoveryMs, maxIncrease: lots }]", /thresholds\[0\]\.maxIncrease: expected a percentage/],
     ["thresholds: [{ measure: podRecoveryMs, maxIncrease: 20%, level: 95 }]", /thresholds\[0\]\.level: expected a confidence level/],
     ["budget: 60m", /p\.yaml: budget: unknown field/],
+    ["profile: fast", /p\.yaml: scenarios: lists no scenario/],
     ["profile: [", /p\.yaml: not valid YAML/],
   ])("refuses %j naming the field", (text, message) => {
     expect(() => parse(text)).toThrow(message);
