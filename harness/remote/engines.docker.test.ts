@@ -17,7 +17,8 @@ import { LABELS } from "../docker/labels.js";
 import { readImagesFile } from "../setup/images.js";
 import { onlyRunId, readResult, runCli, runResources, spawnCli } from "../testing/cli-process.js";
 import { startSecondEngine, type SecondEngine } from "../testing/second-engine.js";
-import { ensureImagesOn } from "./images.js";
+import { RUNNER_REPO } from "../setup/runner-image.js";
+import { ensureImagesOn, pruneRunnerTags } from "./images.js";
 import { RUNNER_LABEL } from "./runner.js";
 
 const SCENARIO = "kill-leader";
@@ -86,6 +87,23 @@ describe("runs on another Docker engine (--engine)", () => {
       await c.remove({ force: true });
       await net.remove();
     }
+  });
+
+  it("runner tags on an engine do not pile up: all but the current and the two newest others are removed", async () => {
+    const docker = e2!.docker;
+    const { base } = await readImagesFile();
+    await ensureImagesOn(docker, await getDocker(), [base]);
+    const tags = ["000000000001", "000000000002", "000000000003", "000000000004"];
+    for (const tag of tags) await docker.getImage(base).tag({ repo: RUNNER_REPO, tag });
+    // One image under four tags, all as new: which two of the others stay is arbitrary.
+    const removed = await pruneRunnerTags(docker, `${RUNNER_REPO}:000000000004`);
+    expect(removed).toHaveLength(1);
+    const left = (await docker.listImages({ filters: { reference: [RUNNER_REPO] } } as object)).flatMap((i) => i.RepoTags ?? []);
+    expect(left).toContain(`${RUNNER_REPO}:000000000004`);
+    expect(left).toHaveLength(3);
+    for (const t of left) await docker.getImage(t).remove();
+    // The base image itself is untouched.
+    expect((await docker.getImage(base).inspect()).RepoTags).toContain(base);
   });
 
   it(`${RUN_ARGS.join(" ")} --engine: the run goes there, its report comes back here and validates, nothing is left on either engine`, async () => {

@@ -12,7 +12,7 @@ import { dockerCall, dockerStatus } from "../docker/client.js";
 import { HarnessError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
 import type { Images } from "../setup/images.js";
-import { ensureRunnerDepsImage, runnerTags, writeRunnerContext } from "../setup/runner-image.js";
+import { ensureRunnerDepsImage, RUNNER_REPO, runnerTags, writeRunnerContext } from "../setup/runner-image.js";
 
 export interface ImageTransfer {
   /** Tags loaded into the target (those it lacked). */
@@ -100,5 +100,25 @@ export async function ensureRunnerOn(target: Docker, source: Docker, images: Ima
   if (errors.length || (await missingImages(target, [tags.runner], opts.signal)).length) {
     throw new HarnessError("E_SETUP", `building ${tags.runner} on the engine failed: ${errors.join("; ") || "no image after the build"}`, "Check the engine's free disk space, then run again.");
   }
+  await pruneRunnerTags(target, tags.runner);
   return { tag: tags.runner, built: true, ms: performance.now() - t0 };
+}
+
+/**
+ * Removes the engine's runner tags other than `keep` and the `alsoKeep` newest others (another
+ * checkout's run may be about to use one), so builds after edits do not pile up. Without force:
+ * an image a container uses stays. Failures are ignored: this is housekeeping.
+ */
+export async function pruneRunnerTags(docker: Docker, keep: string, alsoKeep = 2): Promise<string[]> {
+  const list = await dockerCall(docker, "read", "list", "images", (abortSignal) => docker.listImages({ filters: { reference: [RUNNER_REPO] }, abortSignal } as object)).catch(() => []);
+  const old = list
+    .flatMap((i) => (i.RepoTags ?? []).filter((t) => t.startsWith(`${RUNNER_REPO}:`) && t !== keep).map((t) => ({ t, created: i.Created })))
+    .sort((a, b) => b.created - a.created)
+    .slice(alsoKeep);
+  const removed: string[] = [];
+  for (const { t } of old) {
+    const ok = await dockerCall(docker, "change", "remove image", t, (abortSignal) => docker.getImage(t).remove({ abortSignal } as object)).then(() => true, () => false);
+    if (ok) removed.push(t);
+  }
+  return removed;
 }
