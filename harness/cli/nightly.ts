@@ -140,6 +140,7 @@ export async function nightlyCli(argv: readonly string[], catalogue: readonly Sc
         },
       );
       for (const r of result.reasons) out(r);
+      for (const s of result.scenarios) if (s.status === "flaky") out(`flaky: ${s.name}: ${s.reason ?? ""}`);
       out(`nightly ${id}: ${result.verdict.toUpperCase()} (exit ${result.exitCode}); reports: ${path.join(dir, "index.html")}, ${path.join(dir, "summary.md")}`);
       if (writeErrors.length) {
         if (result.exitCode === 0) throw writeError(writeErrors, dir);

@@ -34,13 +34,15 @@ beforeAll(async () => {
   await writeFile(path.join(dir, "plan.yaml"), PLAN);
 });
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir && !process.env.KEEP_NIGHTLY_TEST) await rm(dir, { recursive: true, force: true });
 });
 
 async function night(...extra: string[]): Promise<{ code: number | null; stdout: string; json: NightlyResult }> {
   const args = ["--plan", path.join(dir, "plan.yaml"), "--parallel", "2", "--budget", "20m", "--out", path.join(dir, "reports"), "--baseline-dir", path.join(dir, "baselines"), ...extra];
   const p = spawnCli("scenarios/nightly.ts", args);
   const exit = await p.exitWithin(12 * 60_000);
+  // What did not pass, for the assertion messages (a flaky run on a loaded machine says why).
+  process.stderr.write(`nightly ${extra.join(" ")}: ${exit.stdout.split("\n").filter((l) => /^(regression|safety|failing|flaky|not-run|inconclusive|error|nightly)/.test(l)).join("\n")}\n`);
   const id = /nightly (\d{8}-\d{6}-[0-9a-f]{4}): /.exec(exit.stdout)?.[1];
   expect(id, `${exit.stdout}\n${exit.stderr.slice(-3000)}`).toBeDefined();
   const json = JSON.parse(await readFile(path.join(dir, "reports", id!, "nightly.json"), "utf8")) as NightlyResult;
@@ -60,7 +62,8 @@ describe("npm run nightly (Docker)", () => {
     expect(slow.code, slow.stdout).toBe(1);
     expect(slow.stdout).toMatch(/^regression: kill-leader timeToNewSchedulerMs p50: baseline .* → tonight .*, shift \+\d+ %/m);
     const flagged = slow.json.comparisons.find((c) => c.scenario === "kill-leader" && c.measure === "timeToNewSchedulerMs")!;
-    expect(flagged).toMatchObject({ verdict: "regression", runs: [expect.stringMatching(/^runs\/kill-leader\//)] });
+    // A rerun (a flaky first run on a loaded machine) adds its run: the runs to look at are all tonight's.
+    expect(flagged).toMatchObject({ verdict: "regression", runs: expect.arrayContaining([expect.stringMatching(/^runs\/kill-leader\//)]) });
     expect(flagged.shift!.lo).toBeGreaterThan(0);
 
     const same = await night();

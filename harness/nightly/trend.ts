@@ -108,7 +108,8 @@ function trendSpec(scenario: string, measure: string, lines: readonly TrendLine[
 export async function renderTrendHtml(lines: readonly TrendLine[], profile: string): Promise<string> {
   const nights = lines.filter((l) => l.profile === profile);
   const pairs = new Map<string, Set<string>>();
-  for (const l of nights) for (const [s, v] of Object.entries(l.scenarios)) for (const m of Object.keys(v.measures)) pairs.set(s, (pairs.get(s) ?? new Set()).add(m));
+  // Only what some night measured (a no-failover scenario has no time to a new scheduler).
+  for (const l of nights) for (const [s, v] of Object.entries(l.scenarios)) for (const [m, x] of Object.entries(v.measures)) if (x.p50 !== null) pairs.set(s, (pairs.get(s) ?? new Set()).add(m));
   const charts: string[] = [];
   for (const [s, ms] of [...pairs].sort(([a], [b]) => a.localeCompare(b))) {
     for (const m of ms) charts.push(`<figure>${await renderChart(trendSpec(s, m, nights), { id: `trend-${s}-${m}`, label: `${s} ${m} p50 and p90 over ${nights.length} night(s)` })}</figure>`);
