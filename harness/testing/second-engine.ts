@@ -16,13 +16,13 @@
  * the namespace, the cgroups and the folder, and checks that each is gone.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, openSync, closeSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { sleep } from "../async/sleep.js";
 import { waitFor } from "../async/wait-for.js";
+import { isAlive } from "../docker/reaper.js";
 import { run, runOk } from "../setup/exec.js";
 
 export interface SecondEngine extends AsyncDisposable {
@@ -53,22 +53,28 @@ export interface SecondEngineOptions {
   readonly parentDir?: string;
 }
 
+const PREFIX = "k8sm-e2-";
+/** The pid of the process that started the engine, in its folder. */
+const OWNER_FILE = "owner.pid";
+
 export async function startSecondEngine(opts: SecondEngineOptions = {}): Promise<SecondEngine> {
   if (process.getuid?.() !== 0) throw new Error("startSecondEngine needs root (ip netns, dockerd)");
   const dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
   if (!dockerd) throw new Error("startSecondEngine: dockerd is not installed");
-  const id = randomBytes(3).toString("hex");
-  const netns = `k8sm-e2-${id}`;
-  const cgroupParent = `k8sm-e2-${id}`;
-  const dir = await mkdtemp(path.join(opts.parentDir ?? "/tmp", "k8sm-e2-"));
+  const parent = opts.parentDir ?? "/tmp";
+  // What a test process killed before its teardown left (its owner pid is gone): removed first.
+  await removeStaleSecondEngines(parent);
+  const dir = await mkdtemp(path.join(parent, PREFIX));
+  // The folder, the namespace and the cgroup share one name: whoever finds one finds the others.
+  const netns = path.basename(dir);
+  const cgroupParent = netns;
   const socket = path.join(dir, "docker.sock");
   const logFile = path.join(dir, "dockerd.log");
+  await writeFile(path.join(dir, OWNER_FILE), `${process.pid}\n`);
   let child: ChildProcess | undefined;
   let stopped: Promise<void> | undefined;
 
-  const stop = (): Promise<void> => (stopped ??= teardown());
-  async function teardown(): Promise<void> {
-    const problems: string[] = [];
+  const stop = (): Promise<void> => (stopped ??= (async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child!.once("exit", () => resolve()));
       child.kill("SIGTERM");
@@ -76,34 +82,8 @@ export async function startSecondEngine(opts: SecondEngineOptions = {}): Promise
       await exited;
       clearTimeout(t);
     }
-    // containerd, its shims and any container process left in the namespace, or started from the folder.
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const pids = await leftoverPids(netns, dir);
-      if (pids.length === 0) break;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch { /* gone meanwhile */ }
-      }
-      await sleep(300);
-      if (attempt === 9) problems.push(`processes still running: ${(await leftoverPids(netns, dir)).join(", ")}`);
-    }
-    const del = await run("ip", ["netns", "del", netns], { timeoutMs: 10_000 });
-    if (del.code !== 0 && (await netnsExists(netns))) problems.push(`ip netns del ${netns}: ${del.output.trim()}`);
-    for (const hierarchy of await readdir("/sys/fs/cgroup").catch(() => [] as string[])) {
-      const cg = path.join("/sys/fs/cgroup", hierarchy, cgroupParent);
-      if (!existsSync(cg)) continue;
-      // Children first (a container's cgroup under the parent), then the parent.
-      for (const sub of await readdir(cg, { withFileTypes: true }).catch(() => [])) if (sub.isDirectory()) await rmdir(path.join(cg, sub.name)).catch(() => {});
-      await rmdir(cg).catch((err: unknown) => problems.push(`cgroup ${cg}: ${(err as Error).message}`));
-    }
-    // Mounts are in dockerd's private mount namespace, gone with its processes; any that reached the host's are undone first.
-    const mounts = (await readFile("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(`${dir}/`));
-    for (const m of mounts.sort().reverse()) await run("umount", ["-l", m], { timeoutMs: 10_000 });
-    const removed = await run("rm", ["-rf", "--one-file-system", dir], { timeoutMs: 120_000 });
-    if (removed.code !== 0 || existsSync(dir)) problems.push(`rm -rf ${dir}: ${removed.output.trim() || "still there"}`);
-    if (problems.length) throw new Error(`second engine ${netns} not fully removed: ${problems.join("; ")}`);
-  }
+    await removeEngine(dir);
+  })());
 
   try {
     await runOk(`ip netns add ${netns}`, "ip", ["netns", "add", netns]);
@@ -150,6 +130,64 @@ export async function startSecondEngine(opts: SecondEngineOptions = {}): Promise
     await stop().catch(() => {});
     throw new Error(`the second engine did not start: ${(err as Error).message}${log ? `\ndockerd log:\n${log}` : ""}`, { cause: err });
   }
+}
+
+/**
+ * Removes a second engine by its folder: dockerd (by its pidfile: SIGTERM, SIGKILL after
+ * `stopTimeoutMs`) if it still runs, whatever runs in its namespace or from its folder
+ * (containerd, shims), the namespace, its cgroups, the folder. Throws naming what could not be removed.
+ */
+async function removeEngine(dir: string, stopTimeoutMs = 30_000): Promise<void> {
+  const netns = path.basename(dir);
+  const cgroupParent = netns;
+  const problems: string[] = [];
+  const dockerdPid = Number((await readFile(path.join(dir, "dockerd.pid"), "utf8").catch(() => "")).trim());
+  if (Number.isInteger(dockerdPid) && dockerdPid > 0 && isAlive(dockerdPid) && (await readFile(`/proc/${dockerdPid}/cmdline`, "utf8").catch(() => "")).includes(dir)) {
+    process.kill(dockerdPid, "SIGTERM");
+    const deadline = performance.now() + stopTimeoutMs;
+    while (isAlive(dockerdPid) && performance.now() < deadline) await sleep(200);
+  }
+  // containerd, its shims and any container process left in the namespace, or started from the folder.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pids = await leftoverPids(netns, dir);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* gone meanwhile */ }
+    }
+    await sleep(300);
+    if (attempt === 9) problems.push(`processes still running: ${(await leftoverPids(netns, dir)).join(", ")}`);
+  }
+  const del = await run("ip", ["netns", "del", netns], { timeoutMs: 10_000 });
+  if (del.code !== 0 && (await netnsExists(netns))) problems.push(`ip netns del ${netns}: ${del.output.trim()}`);
+  for (const hierarchy of await readdir("/sys/fs/cgroup").catch(() => [] as string[])) {
+    const cg = path.join("/sys/fs/cgroup", hierarchy, cgroupParent);
+    if (!existsSync(cg)) continue;
+    // Children first (a container's cgroup under the parent), then the parent.
+    for (const sub of await readdir(cg, { withFileTypes: true }).catch(() => [])) if (sub.isDirectory()) await rmdir(path.join(cg, sub.name)).catch(() => {});
+    await rmdir(cg).catch((err: unknown) => problems.push(`cgroup ${cg}: ${(err as Error).message}`));
+  }
+  // Mounts are in dockerd's private mount namespace, gone with its processes; any that reached the host's are undone first.
+  const mounts = (await readFile("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(`${dir}/`));
+  for (const m of mounts.sort().reverse()) await run("umount", ["-l", m], { timeoutMs: 10_000 });
+  const removed = await run("rm", ["-rf", "--one-file-system", dir], { timeoutMs: 120_000 });
+  if (removed.code !== 0 || existsSync(dir)) problems.push(`rm -rf ${dir}: ${removed.output.trim() || "still there"}`);
+  if (problems.length) throw new Error(`second engine ${netns} not fully removed: ${problems.join("; ")}`);
+}
+
+/** Second engines under `parent` whose owner process is gone (a test killed before its teardown), removed. */
+export async function removeStaleSecondEngines(parent = "/tmp"): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = path.join(parent, name);
+    const owner = Number((await readFile(path.join(dir, OWNER_FILE), "utf8").catch(() => "")).trim());
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
+    await removeEngine(dir);
+    removed.push(dir);
+  }
+  return removed;
 }
 
 /** Pids of processes in the namespace (`ip netns pids`) or whose command line names the folder (containerd, shims). */
