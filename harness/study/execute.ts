@@ -184,7 +184,15 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
       await log.append(rec);
       if (complete) report();
     };
-    const outcome = await executeRun(runPlan, { engine: opts.engine, signal: poolSignal, outDir: path.join(dir, "runs"), runId, clock, onTrial, progress: (l) => progress(`[slot ${slot + 1}] ${l}`) });
+    // Each run gets its own signal, tied to the study's for its lifetime only: listeners that runs
+    // leave on their signal then go with it instead of piling up on the study's (a long study's many runs).
+    const own = new AbortController();
+    const relay = (): void => own.abort(poolSignal.reason);
+    if (poolSignal.aborted) relay();
+    else poolSignal.addEventListener("abort", relay, { once: true });
+    const outcome = await executeRun(runPlan, { engine: opts.engine, signal: own.signal, outDir: path.join(dir, "runs"), runId, clock, onTrial, progress: (l) => progress(`[slot ${slot + 1}] ${l}`) }).finally(() =>
+      poolSignal.removeEventListener("abort", relay),
+    );
     const { result } = outcome;
     if (result.status === "failed") failedBatches += 1;
     const batchRec: BatchRecord = {
