@@ -217,7 +217,7 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     return { a, r: out.result };
   };
 
-  await runPool(planned.map((s) => s.job), { parallel: o.parallel, signal: stop }, async (j) => {
+  const entries = await runPool(planned.map((s) => s.job), { parallel: o.parallel, signal: stop }, async (j) => {
     const name = j.planned.scenario.name;
     const base = { name, repeat: j.runPlan.repeat, estimateMs: j.estimateMs, estimateHow: j.estimateHow };
     if (elapsed() + j.estimateMs > o.budgetMs) {
@@ -243,6 +243,15 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     progress(`${name}: ${status.toUpperCase()}${reason ? `: ${reason}` : ""}`);
   });
 
+  // A job that threw (a bug here, not a run's failure: executeRun never throws) is that scenario's error.
+  for (const e of entries) {
+    if (e.state !== "error" || results.has(e.job.planned.scenario.name)) continue;
+    const j = e.job;
+    results.set(j.planned.scenario.name, {
+      name: j.planned.scenario.name, repeat: j.runPlan.repeat, estimateMs: j.estimateMs, estimateHow: j.estimateHow, status: "error",
+      reason: `the nightly job failed: ${(e.error as Error)?.stack ?? String(e.error)}`, attempts: [], measures: {}, summary: {},
+    });
+  }
   // A scenario the pool never started (Ctrl-C, or the budget's end) is not run.
   for (const j of jobs) {
     const name = j.planned.scenario.name;
