@@ -232,7 +232,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top}th:first-child,td:first-child,td.l{text-align:left}
 .v-pass{color:#18794e}.v-fail{color:#c62828}.v-unknown{color:#8a6d00}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.chart{overflow-x:auto;max-width:100%}
-pre{white-space:pre-wrap;font-family:ui-monospace,monospace}.rec{font-size:1.1em;border-left:4px solid #2e7d32;padding-left:.6em}
+td.l{white-space:nowrap}code{font-family:ui-monospace,monospace}.rec{font-size:1.1em;border-left:4px solid #2e7d32;padding-left:.6em}
 </style></head><body>
 <h1>Study ${esc(r.study.name)} <small>${esc(r.id)}</small></h1>
 <p class="rec" data-recommendation="${esc(r.recommendation.cell ?? "")}">${esc(recommendationLine(r))}</p>
@@ -241,8 +241,7 @@ pre{white-space:pre-wrap;font-family:ui-monospace,monospace}.rec{font-size:1.1em
 <div class="charts">${charts.join("\n")}</div>
 <h2>ECDF of time to new scheduler per cell</h2>
 <div class="charts">${ecdfs.join("\n") || "<p>No measured trial yet.</p>"}</div>
-<h2>Tables</h2>
-<pre>${esc(md)}</pre>
+${tablesHtml(md)}
 <h2>Every trial</h2>
 <table><thead><tr><th>arm</th><th>cell</th><th>replicate</th><th>time to new scheduler, s</th><th>pod recovery, s</th><th>in §6 window</th><th>failover</th><th>verdict</th><th>fault phase, ms</th><th>batch seed</th><th>run report</th></tr></thead>
 <tbody>
@@ -250,6 +249,30 @@ ${trialRows}
 </tbody></table>
 </body></html>
 `;
+}
+
+/**
+ * study.md's sections after its title and recommendation, as HTML: the markdown this module writes
+ * (headings, paragraphs, pipe tables, `code`, **bold**), not markdown in general.
+ */
+function tablesHtml(md: string): string {
+  const inline = (t: string): string => esc(t).replace(/`([^`]+)`/g, "<code>$1</code>").replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>");
+  const out: string[] = [];
+  const blocks = md.split(/\n\n+/).slice(2);
+  for (const block of blocks) {
+    const lines = block.split("\n");
+    if (lines[0]!.startsWith("## ")) {
+      out.push(`<h2>${inline(lines[0]!.slice(3))}</h2>`);
+      lines.shift();
+      if (!lines.length) continue;
+    }
+    if (lines[0]!.startsWith("|")) {
+      const cells = (l: string): string[] => l.replace(/^\|\s*|\s*\|$/g, "").split(/\s*\|\s*/);
+      const [head, , ...body] = lines;
+      out.push(`<table><thead><tr>${cells(head!).map((c) => `<th>${inline(c)}</th>`).join("")}</tr></thead><tbody>${body.map((l) => `<tr>${cells(l).map((c, i) => `<td${i === 0 ? ' class="l"' : ""}>${inline(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`);
+    } else out.push(`<p>${inline(lines.join(" "))}</p>`);
+  }
+  return out.join("\n");
 }
 
 /** Writes study.json, study.md and study.html (each whole or not at all). */
