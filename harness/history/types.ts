@@ -97,6 +97,17 @@ export interface SchedulerHealthEntry extends At {
   up: boolean;
 }
 
+/**
+ * Whether the apiserver on a master node answers `GET :8080/healthz` directly (not through nginx):
+ * what tells the runner a restarted or healed master serves again, and since when (nginx skips a
+ * server for `fail_timeout` after a failed attempt: harness/timing-oracle/windows.ts `SEED_NGINX`).
+ */
+export interface ApiserverHealthEntry extends At {
+  kind: "apiserver-health";
+  node: string;
+  up: boolean;
+}
+
 /** `mesos_offers_declined{reason="compat"}` summed over hostnames, from that node's scheduler. */
 export interface SchedulerMetricsEntry extends At {
   kind: "scheduler-metrics";
@@ -180,6 +191,7 @@ export type HistoryEntry =
   | FrameworkEntry
   | MesosMetricsEntry
   | SchedulerHealthEntry
+  | ApiserverHealthEntry
   | SchedulerMetricsEntry
   | LogMatchEntry
   | PodEntry
@@ -199,6 +211,7 @@ export const ENTRY_KINDS: readonly EntryKind[] = [
   "framework",
   "mesos-metrics",
   "scheduler-health",
+  "apiserver-health",
   "scheduler-metrics",
   "log-match",
   "pod",

@@ -1,11 +1,13 @@
 /**
  * Per master node: is a scheduler process answering `GET <ip>:10251/healthz` (k8sm answers `ok` on
  * leaders and standbys alike, §3.10 — so this is a process lane, not a leadership signal), and its
- * `/metrics` counter `mesos_offers_declined{reason="compat"}` summed over hostnames.
+ * `/metrics` counter `mesos_offers_declined{reason="compat"}` summed over hostnames. Also, at the
+ * end, the apiserver probe: the same question of `:8080/healthz`.
  */
 import { ChangeFilter, everyInterval, httpGet, type Probe, type ProbeTargets, type Sink } from "./probe.js";
 
 export const SCHEDULER_PORT = 10251;
+export const APISERVER_PORT = 8080;
 
 /** Sum of `mesos_offers_declined{...reason="compat"...}` samples in Prometheus text. */
 export function compatDeclines(metricsText: string): number {
@@ -40,6 +42,29 @@ export function schedulerProbe(targets: ProbeTargets, opts: { metricsEveryMs?: n
           }
         });
       }));
+    },
+  };
+}
+
+/**
+ * Per master node: is the apiserver answering `GET <ip>:8080/healthz` directly (`ok`, as
+ * kube-apiserver answers it), as an operator checks a node behind the load balancer. Recorded on
+ * change; the runner waits on it for a restarted or healed master (harness/runner/trial.ts `steady`).
+ */
+export function apiserverProbe(targets: ProbeTargets, opts: { timeoutMs?: number; port?: number } = {}): Probe {
+  const filter = new ChangeFilter();
+  const timeoutMs = opts.timeoutMs ?? 500;
+  return {
+    name: "apiserver",
+    resync: () => filter.clear(),
+    async run(sink: Sink, signal: AbortSignal) {
+      await Promise.all(targets.masters.map((m) =>
+        everyInterval(targets.intervalMs, signal, async () => {
+          const up = await httpGet(`http://${m.ip}:${opts.port ?? APISERVER_PORT}/healthz`, timeoutMs, signal).then((r) => r.status === 200 && r.body.trim() === "ok", () => false);
+          if (signal.aborted) return;
+          if (filter.changed(m.name, up)) sink({ kind: "apiserver-health", node: m.name, up });
+        }),
+      ));
     },
   };
 }

@@ -3,7 +3,7 @@ import type Docker from "dockerode";
 import { dockerCall, dockerEndpoint, getDocker } from "../docker/client.js";
 import { reap } from "../docker/reaper.js";
 import { FRAMEWORK_NAME, WATCHED_KEYS } from "../history/types.js";
-import { dockerEventsProbe, etcdKeysProbe, logsProbe, mesosProbe, podsProbe, schedulerProbe, type Probe, type ProbeTargets } from "../probes/index.js";
+import { apiserverProbe, dockerEventsProbe, etcdKeysProbe, logsProbe, mesosProbe, podsProbe, schedulerProbe, type Probe, type ProbeTargets } from "../probes/index.js";
 import { launchTopology } from "../topology/launch.js";
 import type { Cluster } from "../topology/cluster.js";
 import { createWorkloadPod, deleteWorkloadPod } from "../workload/pods.js";
@@ -41,6 +41,7 @@ function dockerProbes(docker: Docker, cluster: Cluster, intervalMs: number): Pro
     etcdKeysProbe(targets, [WATCHED_KEYS.scheduler, WATCHED_KEYS.controller, WATCHED_KEYS.haLeader(FRAMEWORK_NAME), WATCHED_KEYS.frameworkId]),
     mesosProbe(targets),
     schedulerProbe(targets),
+    apiserverProbe(targets),
     podsProbe(targets),
     logsProbe(docker, targets),
     dockerEventsProbe(docker, cluster.labelFilter),

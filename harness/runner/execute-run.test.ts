@@ -81,6 +81,10 @@ describe("executeRun", () => {
     // Converge waited for the restarted node's stale scheduler to come and go (1.5 s), and is not judged.
     const notes = ofKind(result.trials[0]!.history, "note").map((n) => n.text);
     expect(notes).toContain("converge: restarted master-1; its stale scheduler gone");
+    // The next fault waits until the restarted master's apiserver has answered for nginx's fail_timeout (10 s).
+    const at = (i: number, e: { t: number }) => result.trials[i]!.originEpochMs + e.t;
+    const restartedUp = ofKind(result.trials[0]!.history, "apiserver-health").find((e) => e.node === "master-1" && e.up && e.t > result.trials[0]!.fault!.injectedAtMs)!;
+    expect(at(1, { t: result.trials[1]!.fault!.injectedAtMs }) - at(0, restartedUp)).toBeGreaterThanOrEqual(10_000);
     expect(c.disposed).toBe(true);
     const written = JSON.parse(await readFile(path.join(reportDir, "result.json"), "utf8")) as RunResult;
     expect(written).toMatchObject({ runId: result.runId, verdict: "pass", images: c.images });

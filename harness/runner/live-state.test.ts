@@ -25,4 +25,17 @@ describe("LiveState", () => {
     s.observe({ kind: "pod", namespace: "default", name: "p", uid: "u", phase: "Unknown", deleted: true });
     expect(s.podRunning("p")).toBe(false);
   });
+
+  it("a master's apiserver is routable through nginx only once it has answered for fail_timeout; a resync's repeated 'up' keeps when it came up", () => {
+    const s = new LiveState();
+    s.nodes = [{ name: "master-1", ip: "a" }, { name: "master-2", ip: "b" }];
+    expect(s.apiserversNotRoutable(0, 10_000)).toEqual(["master-1's apiserver not observed yet", "master-2's apiserver not observed yet"]);
+    s.observe({ kind: "apiserver-health", node: "master-1", up: true }, 1_000);
+    s.observe({ kind: "apiserver-health", node: "master-2", up: false }, 1_000);
+    expect(s.apiserversNotRoutable(5_000, 10_000)).toEqual(["master-1's apiserver answering for 4.0 s (< nginx fail_timeout 10 s)", "master-2's apiserver does not answer :8080/healthz"]);
+    s.observe({ kind: "apiserver-health", node: "master-2", up: true }, 6_000);
+    s.observe({ kind: "apiserver-health", node: "master-1", up: true }, 8_000);
+    expect(s.apiserversNotRoutable(11_000, 10_000)).toEqual(["master-2's apiserver answering for 5.0 s (< nginx fail_timeout 10 s)"]);
+    expect(s.apiserversNotRoutable(16_000, 10_000)).toEqual([]);
+  });
 });

@@ -13,14 +13,19 @@ export class LiveState {
   readonly #keys = new Map<string, { value: string | null; node?: string }>();
   readonly #pods = new Map<string, { phase: string; deleted: boolean }>();
   readonly #health = new Map<string, boolean>();
+  /** Per master: since when (the runner's clock) its apiserver answers directly; null while it does not. */
+  readonly #apiserverUpSince = new Map<string, number | null>();
   #lastApiOk = false;
 
-  observe(p: EntryPayload): void {
+  /** `now`: the runner's clock when the probe saw it (what `apiserversNotRoutable` measures from). */
+  observe(p: EntryPayload, now = 0): void {
     switch (p.kind) {
       case "framework": this.#frameworks.set(p.id, { active: p.active, pid: p.pid, node: p.node }); break;
       case "etcd-key": this.#keys.set(p.key, { value: p.value, node: p.node }); break;
       case "pod": this.#pods.set(`${p.namespace}/${p.name}`, { phase: p.phase, deleted: p.deleted ?? false }); break;
       case "scheduler-health": this.#health.set(p.node, p.up); break;
+      // A probe resync repeats "up": keep when it came up.
+      case "apiserver-health": this.#apiserverUpSince.set(p.node, p.up ? (this.#apiserverUpSince.get(p.node) ?? now) : null); break;
       case "api-request": this.#lastApiOk = p.ok; break;
       default: break;
     }
@@ -55,6 +60,22 @@ export class LiveState {
   /** How many master nodes' schedulers answer /healthz. */
   schedulersUp(): number {
     return [...this.#health.values()].filter(Boolean).length;
+  }
+
+  /**
+   * Masters whose apiserver nginx may still skip at `now`, with why: not answering directly, or
+   * answering for less than `failTimeoutMs` (nginx's `fail_timeout`: after a failed attempt it sends
+   * that server nothing for so long, so with the other master down every request fails). A trial
+   * that kills the other master then would measure nginx's memory, not the failover.
+   */
+  apiserversNotRoutable(now: number, failTimeoutMs: number): string[] {
+    return this.nodes.flatMap(({ name }) => {
+      const since = this.#apiserverUpSince.get(name);
+      if (since === undefined) return [`${name}'s apiserver not observed yet`];
+      if (since === null) return [`${name}'s apiserver does not answer :8080/healthz`];
+      const up = now - since;
+      return up < failTimeoutMs ? [`${name}'s apiserver answering for ${(up / 1000).toFixed(1)} s (< nginx fail_timeout ${failTimeoutMs / 1000} s)`] : [];
+    });
   }
 
   podRunning(name: string, namespace = "default"): boolean {

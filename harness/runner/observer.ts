@@ -94,7 +94,7 @@ export class Observer {
   }
 
   #observe(p: EntryPayload): void {
-    this.live.observe(p);
+    this.live.observe(p, this.#clock.now());
     if (!this.#history) return;
     this.#history.recordNow(p);
     this.#seen.add(p.kind === "etcd-key" ? `etcd-key:${p.key}` : p.kind);

@@ -29,6 +29,7 @@ import type { RunnerPhase } from "../history/types.js";
 import type { TrialFault, TrialResult } from "../reporting/result.js";
 import type { Cluster } from "../topology/cluster.js";
 import { waitFor, WaitTimeoutError } from "../async/wait-for.js";
+import { SEED_NGINX } from "../timing-oracle/windows.js";
 import type { Clock } from "./clock.js";
 import type { Workload } from "./engine.js";
 import type { Observer } from "./observer.js";
@@ -162,9 +163,13 @@ async function steady(ctx: TrialContext): Promise<string> {
   const pods = plan.steadyPodNames;
   await Promise.all(pods.filter((n) => !live.podRunning(n)).map((n) => ctx.workload.createPod(n, { signal })));
   const oneScheduler = (): boolean => plan.spec.mode === "hot-standby" || live.schedulersUp() === 1;
+  const notRoutable = (): string[] => live.apiserversNotRoutable(ctx.clock.now(), SEED_NGINX.failTimeoutMs);
   // Healthy as the probes see it now, recorded in this trial's own history, every workload pod
-  // Running, and in cold standby exactly one scheduler up (a restarted node may run a stale
-  // scheduler from its old manifest until its podmaster deletes it).
+  // Running, in cold standby exactly one scheduler up (a restarted node may run a stale scheduler
+  // from its old manifest until its podmaster deletes it), and every master's apiserver answering
+  // for longer than nginx's fail_timeout: a master restarted by the last trial's converge may still
+  // be skipped by nginx, and a fault on the other one would then leave the new leader no apiserver
+  // (its bootstrap fails on a 502 and it restarts: seen as a 17 s hot-standby failover).
   const ok = await holds(
     ctx,
     "steady state",
@@ -173,11 +178,12 @@ async function steady(ctx: TrialContext): Promise<string> {
       observer.seenThisTrial("framework") &&
       live.healthy(plan.leaderKey) &&
       oneScheduler() &&
+      notRoutable().length === 0 &&
       pods.every((n) => live.podRunning(n)),
     plan.steadyBudgetMs,
   );
   if (ok) return "";
-  const why = [live.whyUnhealthy(plan.leaderKey, pods), oneScheduler() ? "" : `${live.schedulersUp()} schedulers up`].filter(Boolean).join("; ");
+  const why = [live.whyUnhealthy(plan.leaderKey, pods), oneScheduler() ? "" : `${live.schedulersUp()} schedulers up`, ...notRoutable()].filter(Boolean).join("; ");
   return why || "not seen in this trial's history yet";
 }
 

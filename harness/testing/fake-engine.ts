@@ -104,6 +104,12 @@ export class FakeCluster implements OwnedCluster {
     return name === this.leader && this.frameworkActive();
   }
 
+  /** A master's apiserver answers while its node runs and is not paused. */
+  apiserverUp(name: string): boolean {
+    const m = this.#node(name);
+    return m.up && !m.paused;
+  }
+
   async kill(node: string, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     this.calls.push(`kill ${node} ${signal}`);
     this.#node(node).up = false;
@@ -162,6 +168,8 @@ export function fakeProbe(cluster: FakeCluster, intervalMs: number): Probe {
     for (const m of c.masters) {
       const h = { kind: "scheduler-health", node: m.name, up: c.schedulerUp(m.name) } as const;
       if (filter.changed(`h:${m.name}`, h)) sink(h);
+      const a = { kind: "apiserver-health", node: m.name, up: c.apiserverUp(m.name) } as const;
+      if (filter.changed(`a:${m.name}`, a)) sink(a);
       // Its /metrics: no incompatible offer is ever declined (a count the measures can use).
       const met = { kind: "scheduler-metrics", node: m.name, declinedCompat: 0 } as const;
       if (h.up && filter.changed(`m:${m.name}`, met)) sink(met);

@@ -298,6 +298,13 @@ export interface NginxSettings {
   connectTimeoutMs: number;
   /** `proxy_read_timeout`, ms: how long nginx waits for an apiserver's answer before it counts as `timeout`. */
   readTimeoutMs: number;
+  /**
+   * `fail_timeout` of each upstream `server`, ms: after a failed attempt (`max_fails` 1) nginx sends
+   * that server nothing for this long. The seed sets neither, so nginx's defaults (1, 10 s) hold: an
+   * apiserver that has answered for less than this may still be skipped, and with the other one
+   * down every request through nginx fails ("no live upstreams", 502).
+   */
+  failTimeoutMs: number;
 }
 
 /**
@@ -309,6 +316,7 @@ export const SEED_NGINX: NginxSettings = Object.freeze({
   nextUpstream: Object.freeze(["error", "timeout", "invalid_header", "http_500"]),
   connectTimeoutMs: 2_000,
   readTimeoutMs: 12 * 3_600_000,
+  failTimeoutMs: 10_000,
 });
 
 /**
