@@ -68,9 +68,9 @@ const CATALOGUE = {
         check: "single-active-scheduler",
         sets: ["podmaster-variant=C"],
         unproven:
-          "Mesos fences the cut scheduler as it should, so single-active-scheduler passes (2 of 2 trials in the matrix run); the bug shows only as the fenced scheduler crash-looping on the cut node for the whole partition. A check on scheduler starts on the cut node after cut + T + F + 2 s would catch it",
+          "no scenario can tell it from the correct podmaster yet: under partition-etcd (packets dropped) every variant keeps its manifest for the whole cut, since A and B block in GET by design and C's client-v2 request hangs on its kept-alive connection, so no error reaches the give-up check (docs/k8sm-ha-behaviour.md §1). The bug shows only where etcd answers with errors (a partition that rejects, or etcd stopped): the correct C podmaster then gives up within T and its scheduler stops, the buggy one keeps it. Needs such a scenario and a check on scheduler processes on the cut node after cut + T + F",
         note:
-          "variants A and B (go-etcd 2.0.0-3) block in GET and keep the manifest by design. With C the correct podmaster deletes it ≈ T after the cut and the cut node runs no scheduler until the heal; with the bug its kubelet keeps restarting the fenced scheduler, which cannot read the framework id and exits 0, for the whole partition: the check must count scheduler processes on the cut node after cut + T + F + 2 s",
+          "variants A and B (go-etcd 2.0.0-3) block in GET and keep the manifest by design; the released C (client-v2, no per-request timeout) blocks likewise on a dropped path",
       },
     ],
   },
