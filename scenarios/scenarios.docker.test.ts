@@ -2,7 +2,7 @@
  * Issue 5's Docker tier: three scenarios end to end through the CLI (`scenarioCli`, fast profile,
  * one trial each), then the report they wrote is checked: exit code, measures present and inside
  * the model window, incompatible declines only where the scenario provokes them, every probe phase
- * within 250 ms of the emulations' own ground-truth event, and nothing of the run left in Docker.
+ * within 500 ms of the emulations' own ground-truth event, and nothing of the run left in Docker.
  *
  * Which phases are compared with ground truth (harness/ground-truth TRUTH_DEFINITIONS): every one with
  * a value on both sides, among timeToNewSchedulerMs, newLeaderElectedMs, schedulerStartedMs,
@@ -27,8 +27,13 @@ import {
 } from "../harness/index.js";
 import { scenarios } from "./index.js";
 
-/** |probe − ground truth| allowed per phase. */
-const TOLERANCE_MS = 250;
+/**
+ * |probe − ground truth| allowed per phase: that the probe saw the same event, not how precisely
+ * (`npm run bench` reports the error's p95 against its 100 ms goal). A probe polls every 50 ms and
+ * its HTTP round trip stretches on a loaded machine (327 ms seen for firstPodRunning at load 23 on
+ * 2 cores); the phases a wrong probe could confuse are ≥ 1 s apart even in the fast profile (S, F).
+ */
+const TOLERANCE_MS = 500;
 const SEED = "1";
 
 type Phase = keyof RunResult["trials"][number]["measures"]["phases"];
