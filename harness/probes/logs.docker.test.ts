@@ -51,6 +51,8 @@ describe("log and Docker-event probes against a real container", () => {
     await c.pause();
     await until(() => seen.some((p) => p.kind === "docker-event" && p.action === "pause"));
     await c.unpause();
+    // The engine reports the event after it answered the call: wait for it, or the abort may come first.
+    await until(() => seen.some((p) => p.kind === "docker-event" && p.action === "unpause"));
     ac.abort();
     // The container runs on and its log stream never ends by itself: only the abort can end the
     // probes. The guard only turns a hang into a clear failure before the tier's 300 s test timeout.
