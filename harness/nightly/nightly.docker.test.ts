@@ -2,7 +2,7 @@
  * The issue's proof, on real Docker through `npm run nightly` as CI runs it: a tiny night (fast
  * profile, kill-leader and kill-scheduler, 3 trials each, both at once) makes a baseline; the same
  * night with a slower setting exits 1 naming the measure; the unchanged system against the same
- * baseline exits 0. 3 m 43 s on this 2-core machine at load 12-20 with a 3× lease (1 + 1.5 + 1 min).
+ * baseline exits 0. 5 m 14 s on this 2-core machine at load 7-15 (1.5 + 2 + 1.5 min a night).
  *
  * The slowdown is `--set ttl-secs=24` (the fast profile's 6 s lease, ×4), not `--set sleep=3s`:
  * the lease's remaining life at the kill, (T/2 − S, T], shrinks by about as much as the
