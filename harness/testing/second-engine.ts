@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { sleep } from "../async/sleep.js";
@@ -56,6 +56,8 @@ export interface SecondEngineOptions {
 const PREFIX = "k8sm-e2-";
 /** The pid of the process that started the engine, in its folder. */
 const OWNER_FILE = "owner.pid";
+/** A folder without an owner file younger than this is a start under way (another test process), not stale, in ms. */
+const OWNERLESS_GRACE_MS = 60_000;
 
 export async function startSecondEngine(opts: SecondEngineOptions = {}): Promise<SecondEngine> {
   if (process.getuid?.() !== 0) throw new Error("startSecondEngine needs root (ip netns, dockerd)");
@@ -184,6 +186,8 @@ export async function removeStaleSecondEngines(parent = "/tmp"): Promise<string[
     const dir = path.join(parent, name);
     const owner = Number((await readFile(path.join(dir, OWNER_FILE), "utf8").catch(() => "")).trim());
     if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
+    // No owner yet: another process between its mkdtemp and writing the file, unless the folder is old.
+    if (!(Number.isInteger(owner) && owner > 0) && Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0) < OWNERLESS_GRACE_MS) continue;
     await removeEngine(dir);
     removed.push(dir);
   }
