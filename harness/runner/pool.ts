@@ -26,7 +26,10 @@ export interface PoolOptions<J, R> {
   readonly onSettled?: (entry: PoolEntry<J, R>, index: number) => void | Promise<void>;
 }
 
-/** Runs every job, at most `parallel` at once; the entries come back in the jobs' order. */
+/**
+ * Runs every job, at most `parallel` at once; the entries come back in the jobs' order. An
+ * `onSettled` that throws rejects the pool with its error once the other slots have run out of jobs.
+ */
 export async function runPool<J, R>(jobs: readonly J[], opts: PoolOptions<J, R>, run: (job: J, slot: number, signal: AbortSignal) => Promise<R>): Promise<PoolEntry<J, R>[]> {
   if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new RangeError(`parallel must be a whole number ≥ 1, got ${opts.parallel}`);
   const entries: PoolEntry<J, R>[] = jobs.map((job) => ({ job, state: "not-run" }));
