@@ -53,14 +53,21 @@ export async function ensureImagesOn(target: Docker, source: Docker, tags: reado
   const archive = await dockerCall(source, "stream", "save", missing.join(" "), (abortSignal) =>
     (source as unknown as { getImages(o: { names: string[]; abortSignal: AbortSignal }): Promise<NodeJS.ReadableStream> }).getImages({ names: missing, abortSignal }), { signal: opts.signal });
   archive.on("data", (chunk: Buffer) => void (bytes += chunk.length));
-  // The load answers once the whole archive is read; its body is JSON lines, an `error` in one on failure.
-  const response = (await target.loadImage(archive, { quiet: true, abortSignal: opts.signal } as object)) as NodeJS.ReadableStream;
-  const body = await new Promise<string>((resolve, reject) => {
-    let text = "";
-    response.on("data", (c: Buffer) => void (text += c.toString()));
-    response.on("end", () => resolve(text));
-    response.on("error", reject);
-  });
+  let body: string;
+  try {
+    // The load answers once the whole archive is read; its body is JSON lines, an `error` in one on failure.
+    const response = (await target.loadImage(archive, { quiet: true, abortSignal: opts.signal } as object)) as NodeJS.ReadableStream;
+    body = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      response.on("data", (c: Buffer) => void (text += c.toString()));
+      response.on("end", () => resolve(text));
+      response.on("error", reject);
+    });
+  } catch (err) {
+    // A load that failed (target gone, Ctrl-C) leaves the save unread: close it, or the source engine's connection stays open.
+    (archive as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    throw err;
+  }
   const failure = body.split("\n").flatMap((l) => {
     try {
       const m = JSON.parse(l) as { error?: string };
