@@ -1,14 +1,15 @@
 /**
  * The runner image `k8sm-harness/runner:<hash>`: the harness itself, to run a scenario on an engine
- * whose containers this host cannot reach (harness/remote/, docs/ENGINES.md). FROM the base image
- * (node, curl), it holds the harness's sources, the catalogue, the fixtures' templates,
- * docs/result.schema.json, the node_modules packages the harness loads at run time (those its
- * sources import, tsx, and everything they depend on, per package-lock.json: about a third of
- * node_modules) and a build/images.json naming the base and fixture images.
+ * whose containers this host cannot reach (harness/remote/, docs/ENGINES.md). Two images:
+ * `k8sm-harness/runner-deps:<hash>`, FROM the base image (node, curl), holds the node_modules
+ * packages the harness loads at run time (those its sources import, tsx, and everything they depend
+ * on, per package-lock.json: about a third of node_modules); the runner, FROM it, holds the
+ * harness's sources, the catalogue, the fixtures' templates, docs/result.schema.json and a
+ * build/images.json naming the base and fixture images (a few MB: rebuilt on each edit).
  *
  * The tree sits at the same absolute path as this checkout's, so a run inside writes its reports
- * exactly as a local run would (report.html links docs/ by a relative path). The hash covers every
- * file copied, that path, the two image tags and this script: same inputs, same tag.
+ * exactly as a local run would (report.html links docs/ by a relative path). Each hash covers what
+ * its image copies, that path, the tags it is built from or names, and this script: same inputs, same tag.
  *
  * Reads scenarios/ and fixtures/ as files (build inputs); never imports them (layer rule).
  */
