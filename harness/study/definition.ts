@@ -136,11 +136,12 @@ export function validateStudy(raw: unknown, source: string, catalogue: readonly 
   const ff = ffRaw as Record<string, unknown>;
   for (const k of Object.keys(ff)) if (!FF_KEYS.includes(k)) fail(`falseFailover.${k}`, "unknown field", `valid fields: ${FF_KEYS.join(", ")}`);
   const ffName = ff.scenario === undefined ? STUDY_DEFAULTS.falseFailover.scenario : str("falseFailover.scenario", ff.scenario);
-  const ffScenario = catalogue.find((s) => s.name === ffName) ?? fail("falseFailover.scenario", `unknown scenario "${ffName}"`, `valid scenarios: ${names.join(", ")}`);
-  if (ffScenario.expect.failover || ffScenario.fault.kind === "none") {
+  const ffReplicates = ff.replicates === undefined ? STUDY_DEFAULTS.falseFailover.replicates : int("falseFailover.replicates", ff.replicates, 0, 10_000);
+  // An arm that is off runs no scenario: a catalogue without the default one (the bench's) is fine.
+  const ffScenario = catalogue.find((s) => s.name === ffName) ?? (ffReplicates === 0 ? undefined : fail("falseFailover.scenario", `unknown scenario "${ffName}"`, `valid scenarios: ${names.join(", ")}`));
+  if (ffScenario && (ffScenario.expect.failover || ffScenario.fault.kind === "none")) {
     fail("falseFailover.scenario", `${ffName} ${ffScenario.fault.kind === "none" ? "has no fault" : "expects a failover"}`, `the arm needs a fault that must not cause one: ${catalogue.filter((s) => !s.expect.failover && s.fault.kind !== "none").map((s) => s.name).join(", ")}`);
   }
-  const ffReplicates = ff.replicates === undefined ? STUDY_DEFAULTS.falseFailover.replicates : int("falseFailover.replicates", ff.replicates, 0, 10_000);
   const ffFactors =
     ff.factors === undefined
       ? factorKeys.filter((k) => (LEASE_FACTORS as readonly string[]).includes(k))
