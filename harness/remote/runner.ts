@@ -147,13 +147,20 @@ export async function startRunner(spec: RunnerSpec): Promise<Runner> {
 }
 
 /** Unpacks a tar stream into `dir` with the system's tar. */
-function untar(archive: NodeJS.ReadableStream, dir: string): Promise<void> {
+export function untar(archive: NodeJS.ReadableStream, dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const tar = spawn("tar", ["-x", "-C", dir], { stdio: ["pipe", "ignore", "pipe"] });
     let err = "";
     tar.stderr.on("data", (c: Buffer) => void (err += c.toString()));
+    // A tar that ends early (full disk, bad archive) makes writes to its stdin fail (EPIPE): its exit
+    // code says what happened; the rest of the archive is dropped (the engine's connection closed).
+    tar.stdin.on("error", () => {});
     tar.on("error", reject);
-    tar.on("close", (code) => (code === 0 ? resolve() : reject(new HarnessError("E_REPORT", `unpacking the reports failed (tar exit ${code}): ${err.trim()}`, "Check free space in --out."))));
+    tar.on("close", (code) => {
+      if (code === 0) return resolve();
+      (archive as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      reject(new HarnessError("E_REPORT", `unpacking the reports failed (tar exit ${code}): ${err.trim()}`, "Check free space in --out."));
+    });
     archive.on("error", (e: Error) => tar.stdin.destroy(e));
     archive.pipe(tar.stdin);
   });
