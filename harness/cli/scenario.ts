@@ -125,7 +125,7 @@ export async function scenarioCli(argv: readonly string[], catalogue: readonly S
       const inherited = process.env[RUN_ID_ENV];
       const runId = inherited && RUN_ID_PATTERN.test(inherited) ? inherited : newRunId();
       kept = input.keep;
-      setCleanupHint(`what is left is labelled k8sm-chaos.run-id=${runId}; \`npm run reap\` removes it once the Docker engine answers`);
+      setCleanupHint(`what is left is labelled k8sm-chaos.run-id=${runId}; \`npm run reap${input.engine ? ` -- --engine ${input.engine.url}` : ""}\` removes it once the Docker engine answers`);
       if (input.engine) {
         progress(`${input.scenario.name}: run ${runId} on ${input.engine.url}, profile ${input.profile}, seed ${input.seed}, ${input.repeat} trial(s); reports → ${path.join(input.outDir, input.scenario.name, runId)}`);
         const [stdout, stderr] = [safeWriter(process.stdout), safeWriter(process.stderr)];
