@@ -247,7 +247,7 @@ export function checkIncompatibleDeclines(m: Measures, opts: { expected: boolean
       ? result(name, "pass", `${n} incompatible offer(s) declined, as expected${why} (${src})`, details)
       : result(name, "fail", `no incompatible offer was declined, but this scenario must provoke them${why} (${src})`, details);
   }
-  const why = foreign ? `; none expected: every executor at the fault was prepared by the new leader ${foreign.newLeader}` : "";
+  const why = !foreign ? "" : foreign.total ? `; none expected: every executor at the fault was prepared by the new leader ${foreign.newLeader}` : `; none expected: no executor ran at the fault (the new leader ${foreign.newLeader} launches its own)`;
   return n === 0
     ? result(name, "pass", `no incompatible offer declined${why} (${src})`, details)
     : result(name, "fail", `${n} incompatible offer(s) declined${why} (${src})`, details);
@@ -258,7 +258,7 @@ export function checkIncompatibleDeclines(m: Measures, opts: { expected: boolean
  * the history cannot tell (no framework seen at the fault, no new leader, or executors whose
  * preparing master is unknown).
  */
-function foreignExecutors(entries: readonly HistoryEntry[], faultT: number | null): { count: number; newLeader: string } | undefined {
+function foreignExecutors(entries: readonly HistoryEntry[], faultT: number | null): { count: number; total: number; newLeader: string } | undefined {
   if (faultT === null) return undefined;
   const frameworks = ofKind(entries, "framework");
   const atFault = frameworks.filter((f) => f.t <= faultT && f.active).at(-1);
@@ -266,7 +266,7 @@ function foreignExecutors(entries: readonly HistoryEntry[], faultT: number | nul
   if (!atFault || !next?.node) return undefined;
   const executors = atFault.executors ?? [];
   if (executors.some((e) => e.artifactNode === undefined)) return undefined;
-  return { count: executors.filter((e) => e.artifactNode !== next.node).length, newLeader: next.node };
+  return { count: executors.filter((e) => e.artifactNode !== next.node).length, total: executors.length, newLeader: next.node };
 }
 
 export function runCheck(spec: CheckSpec, m: Measures, entries: readonly HistoryEntry[] = []): CheckResult {
