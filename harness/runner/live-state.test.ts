@@ -38,4 +38,14 @@ describe("LiveState", () => {
     expect(s.apiserversNotRoutable(11_000, 10_000)).toEqual(["master-2's apiserver answering for 5.0 s (< nginx fail_timeout 10 s)"]);
     expect(s.apiserversNotRoutable(16_000, 10_000)).toEqual([]);
   });
+
+  it("cold standby's steady state wants the framework's scheduler on the podmaster key holder, not a restarted node's stale one", () => {
+    const s = new LiveState();
+    expect(s.whyNotOnKeyHolder("/scheduler")).toBe("");
+    s.observe({ kind: "etcd-key", key: "/scheduler", value: "10.0.0.3", node: "master-1" });
+    s.observe({ kind: "framework", id: "f", name: "Kubernetes", active: true, pid: "scheduler(5)@10.0.0.4:1", node: "master-2" });
+    expect(s.whyNotOnKeyHolder("/scheduler")).toBe("the active framework's scheduler runs on master-2, but master-1 holds /scheduler (a stale scheduler of a restarted node)");
+    s.observe({ kind: "framework", id: "f", name: "Kubernetes", active: true, pid: "scheduler(6)@10.0.0.3:1", node: "master-1" });
+    expect(s.whyNotOnKeyHolder("/scheduler")).toBe("");
+  });
 });

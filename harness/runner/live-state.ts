@@ -52,6 +52,18 @@ export class LiveState {
     return undefined;
   }
 
+  /**
+   * "" when the active framework's scheduler runs on the node holding the podmaster key `leaderKey`
+   * (cold standby's steady state), else why not: a restarted node's stale scheduler (its old
+   * manifest) can register and fence the rightful one until its podmaster deletes the manifest.
+   */
+  whyNotOnKeyHolder(leaderKey: string): string {
+    const fw = this.#active()?.node;
+    const key = this.#keys.get(leaderKey)?.node;
+    if (!fw || !key || fw === key) return "";
+    return `the active framework's scheduler runs on ${fw}, but ${key} holds ${leaderKey} (a stale scheduler of a restarted node)`;
+  }
+
   /** Whether that node's scheduler answered /healthz at the last poll; undefined before any poll. */
   schedulerUp(node: string): boolean | undefined {
     return this.#health.get(node);

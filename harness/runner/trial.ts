@@ -162,11 +162,14 @@ async function steady(ctx: TrialContext): Promise<string> {
   const live = observer.live;
   const pods = plan.steadyPodNames;
   await Promise.all(pods.filter((n) => !live.podRunning(n)).map((n) => ctx.workload.createPod(n, { signal })));
-  const oneScheduler = (): boolean => plan.spec.mode === "hot-standby" || live.schedulersUp() === 1;
+  const cold = plan.spec.mode !== "hot-standby";
+  const oneScheduler = (): boolean => !cold || live.schedulersUp() === 1;
+  const offKeyHolder = (): string => (cold ? live.whyNotOnKeyHolder(plan.leaderKey) : "");
   const notRoutable = (): string[] => live.apiserversNotRoutable(ctx.clock.now(), SEED_NGINX.failTimeoutMs);
   // Healthy as the probes see it now, recorded in this trial's own history, every workload pod
-  // Running, in cold standby exactly one scheduler up (a restarted node may run a stale scheduler
-  // from its old manifest until its podmaster deletes it), and every master's apiserver answering
+  // Running, in cold standby exactly one scheduler up and it the framework's, on the podmaster key
+  // holder (a restarted node may run a stale scheduler from its old manifest, which can even
+  // register and fence the rightful one, until its podmaster deletes it), and every master's apiserver answering
   // for longer than nginx's fail_timeout: a master restarted by the last trial's converge may still
   // be skipped by nginx, and a fault on the other one would then leave the new leader no apiserver
   // (its bootstrap fails on a 502 and it restarts: seen as a 17 s hot-standby failover).
@@ -178,12 +181,13 @@ async function steady(ctx: TrialContext): Promise<string> {
       observer.seenThisTrial("framework") &&
       live.healthy(plan.leaderKey) &&
       oneScheduler() &&
+      offKeyHolder() === "" &&
       notRoutable().length === 0 &&
       pods.every((n) => live.podRunning(n)),
     plan.steadyBudgetMs,
   );
   if (ok) return "";
-  const why = [live.whyUnhealthy(plan.leaderKey, pods), oneScheduler() ? "" : `${live.schedulersUp()} schedulers up`, ...notRoutable()].filter(Boolean).join("; ");
+  const why = [live.whyUnhealthy(plan.leaderKey, pods), oneScheduler() ? "" : `${live.schedulersUp()} schedulers up`, offKeyHolder(), ...notRoutable()].filter(Boolean).join("; ");
   return why || "not seen in this trial's history yet";
 }
 
