@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerUnavailableError, HarnessError } from "../errors.js";
 import { ofKind } from "../history/history.js";
-import type { RunnerPhase } from "../history/types.js";
+import type { EntryPayload, RunnerPhase } from "../history/types.js";
 import type { Probe } from "../probes/probe.js";
 import type { RunResult } from "../reporting/result.js";
 import { fakeEngine, type FakeEngineOptions } from "../testing/fake-engine.js";
@@ -165,6 +165,31 @@ describe("executeRun", () => {
     const failing = await setup(killLeader, 3, {}, { onTrial: () => { throw new Error("disk full"); } }).go();
     expect(failing.result).toMatchObject({ status: "failed", error: { message: expect.stringMatching(/disk full/) } });
     expect(failing.result.trials).toHaveLength(1);
+  });
+
+  it("fires the fault only in the steady state: a second scheduler seen while the offset is waited sends the trial back to waiting for it", async () => {
+    // The dry run says when the inject phase begins and when the fault fires (the same seed and timings).
+    const dry = await setup(killLeader, 1).go();
+    const dh = dry.result.trials[0]!.history;
+    const injectPhase = ofKind(dh, "phase").find((p) => p.name === "inject")!.t;
+    const faultAt = ofKind(dh, "fault")[0]!.t;
+    expect(faultAt - injectPhase).toBeGreaterThan(1);
+    // A stale scheduler on master-2 answers for 2 s from just after the offset's wait began.
+    let sink: ((p: EntryPayload) => void) | undefined;
+    const stale: Probe = { name: "stale", resync: () => {}, run: async (s, signal) => { sink = s; await new Promise((r) => signal.addEventListener("abort", r)); } };
+    const { clock, go, firstTrial } = setup(killLeader, 1, { extraProbes: () => [stale] });
+    const blipAt = injectPhase + 1;
+    firstTrial(() => {
+      const t0 = clock.now();
+      clock.at(t0 + blipAt, () => sink!({ kind: "scheduler-health", node: "master-2", up: true }));
+      clock.at(t0 + blipAt + 2_000, () => sink!({ kind: "scheduler-health", node: "master-2", up: false }));
+    });
+    const { result } = await go();
+    const t = result.trials[0]!;
+    expect(ofKind(t.history, "note").map((n) => n.text)).toContainEqual(expect.stringMatching(/^steady state lost before the fault: 2 schedulers up; waiting for it again$/));
+    expect(t.verdict).toBe("pass");
+    // Fired after the stale scheduler went away, not at the dry run's moment.
+    expect(ofKind(t.history, "fault")[0]!.t).toBeGreaterThan(blipAt + 2_000);
   });
 
   it("a fault the engine delivered late: the trial is not judged (unknown, with the reason), the run completes", async () => {

@@ -59,9 +59,14 @@ export class LiveState {
    */
   whyNotOnKeyHolder(leaderKey: string): string {
     const fw = this.#active()?.node;
-    const key = this.#keys.get(leaderKey)?.node;
+    const key = this.leaderKeyNode(leaderKey);
     if (!fw || !key || fw === key) return "";
     return `the active framework's scheduler runs on ${fw}, but ${key} holds ${leaderKey} (a stale scheduler of a restarted node)`;
+  }
+
+  /** The node holding the podmaster key `leaderKey`, when known. */
+  leaderKeyNode(leaderKey: string): string | undefined {
+    return this.#keys.get(leaderKey)?.node;
   }
 
   /** Whether that node's scheduler answered /healthz at the last poll; undefined before any poll. */

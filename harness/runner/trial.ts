@@ -85,19 +85,31 @@ export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResul
   try {
     phase("steady");
     ctx.progress(`${tag}: waiting for steady state`);
-    const unhealthy = await steady(ctx);
-    if (unhealthy) {
-      h.recordNow({ kind: "note", text: `no steady state within ${plan.steadyBudgetMs} ms: ${unhealthy}; fault not injected` });
-      ctx.progress(`${tag}: no healthy baseline (${unhealthy}); verdict unknown`);
+    const noBaseline = (why: string): TrialResult => {
+      h.recordNow({ kind: "note", text: `no steady state within ${plan.steadyBudgetMs} ms: ${why}; fault not injected` });
+      ctx.progress(`${tag}: no healthy baseline (${why}); verdict unknown`);
       phase("evaluate");
       const ev = evaluate(ctx, h);
       phase("done");
       return result(ev);
-    }
+    };
+    const unhealthy = await steady(ctx);
+    if (unhealthy) return noBaseline(unhealthy);
 
     phase("inject");
-    const offsetMs = Math.round(ctx.random() * plan.renewalMs);
+    let offsetMs = Math.round(ctx.random() * plan.renewalMs);
     await ctx.clock.sleep(offsetMs, signal);
+    // The fault fires in the steady state or not at all: a stale scheduler may come back while the
+    // offset is waited (the kubelet restarts it until its manifest is deleted). Then wait for the
+    // steady state again and draw a new offset.
+    for (let lost = notSteady(ctx); lost; lost = notSteady(ctx)) {
+      h.recordNow({ kind: "note", text: `steady state lost before the fault: ${lost}; waiting for it again` });
+      ctx.progress(`${tag}: steady state lost before the fault (${lost}); waiting for it again`);
+      const why = await steady(ctx);
+      if (why) return noBaseline(why);
+      offsetMs = Math.round(ctx.random() * plan.renewalMs);
+      await ctx.clock.sleep(offsetMs, signal);
+    }
     const preFaultPid = observer.live.activePid();
     // The fault's time is the moment it is fired, not when the engine acknowledged it: what the
     // probes see of it (a node going down) may be recorded before inject() returns.
@@ -162,33 +174,33 @@ async function steady(ctx: TrialContext): Promise<string> {
   const live = observer.live;
   const pods = plan.steadyPodNames;
   await Promise.all(pods.filter((n) => !live.podRunning(n)).map((n) => ctx.workload.createPod(n, { signal })));
+  const ok = await holds(ctx, "steady state", () => notSteady(ctx) === "", plan.steadyBudgetMs);
+  return ok ? "" : notSteady(ctx);
+}
+
+/**
+ * "" when the system is in its steady state now, else why not. Healthy as the probes see it,
+ * recorded in this trial's own history, every workload pod Running; in cold standby exactly one
+ * scheduler up, on the podmaster key holder, and the framework's (a restarted node may run a stale
+ * scheduler from its old manifest, which can register and fence the rightful one, again after each
+ * kubelet restart, until its podmaster deletes the manifest); every master's apiserver answering
+ * for longer than nginx's fail_timeout (a master restarted by the last trial's converge may still
+ * be skipped by nginx, and a fault on the other one would leave the new leader no apiserver: its
+ * bootstrap fails on a 502 and it restarts, seen as a 17 s hot-standby failover).
+ */
+function notSteady(ctx: TrialContext): string {
+  const { plan, observer } = ctx;
+  const live = observer.live;
+  if (!observer.seenThisTrial(`etcd-key:${plan.leaderKey}`) || !observer.seenThisTrial("framework")) return "not seen in this trial's history yet";
   const cold = plan.spec.mode !== "hot-standby";
-  const oneScheduler = (): boolean => !cold || live.schedulersUp() === 1;
-  const offKeyHolder = (): string => (cold ? live.whyNotOnKeyHolder(plan.leaderKey) : "");
-  const notRoutable = (): string[] => live.apiserversNotRoutable(ctx.clock.now(), SEED_NGINX.failTimeoutMs);
-  // Healthy as the probes see it now, recorded in this trial's own history, every workload pod
-  // Running, in cold standby exactly one scheduler up and it the framework's, on the podmaster key
-  // holder (a restarted node may run a stale scheduler from its old manifest, which can even
-  // register and fence the rightful one, until its podmaster deletes it), and every master's apiserver answering
-  // for longer than nginx's fail_timeout: a master restarted by the last trial's converge may still
-  // be skipped by nginx, and a fault on the other one would then leave the new leader no apiserver
-  // (its bootstrap fails on a 502 and it restarts: seen as a 17 s hot-standby failover).
-  const ok = await holds(
-    ctx,
-    "steady state",
-    () =>
-      observer.seenThisTrial(`etcd-key:${plan.leaderKey}`) &&
-      observer.seenThisTrial("framework") &&
-      live.healthy(plan.leaderKey) &&
-      oneScheduler() &&
-      offKeyHolder() === "" &&
-      notRoutable().length === 0 &&
-      pods.every((n) => live.podRunning(n)),
-    plan.steadyBudgetMs,
-  );
-  if (ok) return "";
-  const why = [live.whyUnhealthy(plan.leaderKey, pods), oneScheduler() ? "" : `${live.schedulersUp()} schedulers up`, offKeyHolder(), ...notRoutable()].filter(Boolean).join("; ");
-  return why || "not seen in this trial's history yet";
+  const keyHolder = cold ? live.leaderKeyNode(plan.leaderKey) : undefined;
+  return [
+    live.whyUnhealthy(plan.leaderKey, plan.steadyPodNames),
+    !cold || live.schedulersUp() === 1 ? "" : `${live.schedulersUp()} schedulers up`,
+    keyHolder && live.schedulerUp(keyHolder) !== true ? `the key holder ${keyHolder}'s scheduler does not answer` : "",
+    cold ? live.whyNotOnKeyHolder(plan.leaderKey) : "",
+    ...live.apiserversNotRoutable(ctx.clock.now(), SEED_NGINX.failTimeoutMs),
+  ].filter(Boolean).join("; ");
 }
 
 /** Observes until recovered or out of budget, healing a fault with a duration when its time is up. */
