@@ -156,6 +156,20 @@ describe("checks", () => {
     expect(checkApiReroute(emptyProbesTrial().entries, FAULT_T, nginx).verdict).toBe("unknown");
   });
 
+  it("api reroute: a POST in flight to the apiserver when it died may fail (nginx does not resend a non-idempotent request); a GET, or a POST sent after it was seen down, may not", () => {
+    const nginx = { nextUpstream: SEED_NGINX.nextUpstream, connectTimeoutMs: SEED_NGINX.connectTimeoutMs };
+    const with_ = (...extra: HistoryEntry[]) => [...apiserverKilled(true).entries, { t: 1_120, kind: "apiserver-health" as const, node: "master-1", up: false }, ...extra].sort((a, b) => a.t - b.t);
+    const failing = (sentT: number, op: string): HistoryEntry => ({ t: sentT + 50, kind: "api-request", ok: false, status: 502, latencyMs: 50, op });
+    expect(checkApiReroute(with_(failing(1_050, "POST /api/v1/namespaces/default/pods")), FAULT_T, nginx)).toMatchObject({
+      verdict: "pass", message: expect.stringMatching(/1 non-idempotent request\(s\) in flight/), details: { failed: 0, inFlightNonIdempotent: 1 },
+    });
+    expect(checkApiReroute(with_(failing(1_050, "GET /api/v1/pods")), FAULT_T, nginx)).toMatchObject({ verdict: "fail", details: { failed: 1 } });
+    expect(checkApiReroute(with_(failing(1_150, "POST /api/v1/namespaces/default/pods")), FAULT_T, nginx)).toMatchObject({ verdict: "fail", details: { failed: 1, inFlightNonIdempotent: 0 } });
+    // Without seeing the apiserver go down, nothing is excused.
+    const unseen = [...apiserverKilled(true).entries, failing(1_050, "POST /api/v1/namespaces/default/pods")].sort((a, b) => a.t - b.t);
+    expect(checkApiReroute(unseen, FAULT_T, nginx).verdict).toBe("fail");
+  });
+
   it("fail on a lost pod, naming it", () => {
     const c = checkNoPodLost(measures(lostPodFailover()));
     expect(c.verdict).toBe("fail");
