@@ -5,10 +5,10 @@
  * every run's report), the gate's verdict at the top of each. Each file is written under a
  * temporary name and renamed; `nightly.json` last, so a folder with one is complete.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { esc } from "../reporting/html.js";
+import { writeAtomic } from "../reporting/atomic.js";
 import { formatMeasure, formatTimestamp, xmlEscape } from "../reporting/text.js";
 import type { GateComparison, NightlyResult, NightlyScenario } from "./types.js";
 
@@ -183,13 +183,3 @@ export async function writeNightlyReports(dir: string, n: NightlyResult): Promis
   return files.map(([name]) => path.join(dir, name));
 }
 
-export async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString("hex")}`);
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw err;
-  }
-}

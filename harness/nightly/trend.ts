@@ -13,7 +13,7 @@ import { esc } from "../reporting/html.js";
 import { formatTimestamp } from "../reporting/text.js";
 import type { MeasureName } from "../measures/measures.js";
 import type { Baseline } from "./baseline.js";
-import { writeAtomic } from "./report.js";
+import { writeAtomic } from "../reporting/atomic.js";
 import type { NightlyResult } from "./types.js";
 
 export interface TrendLine {

@@ -5,10 +5,11 @@
  * so they list runs of any process; written to a temporary file and renamed, so a reader never sees
  * half a page. Like report.html: one self-contained page, no script, no network.
  */
-import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Verdict } from "../checks/checks.js";
 import type { MeasureName } from "../measures/measures.js";
+import { writeAtomic } from "./atomic.js";
 import { esc } from "./html.js";
 import type { RunResult, SummaryStats } from "./result.js";
 import { formatMeasure, formatTimestamp } from "./text.js";
@@ -153,18 +154,6 @@ export function renderRootIndexHtml(runs: readonly RunEntry[]): string {
     FIGURES_NOTE,
     runsTable(runs, (r) => `${r.scenario}/${r.runId}/report.html`, true),
   ]);
-}
-
-/** Writes `file` through a temporary file and a rename: readers see the old page or the new, never half of one. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}-${Math.random().toString(16).slice(2, 8)}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** Rebuilds `<outRoot>/<scenario>/index.html` and `<outRoot>/index.html`; returns the paths written. */

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { cp, mkdir, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, rename, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { HarnessError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { tempName, writeAtomic } from "./atomic.js";
 import { renderReportHtml } from "./html.js";
 import type { RunResult } from "./result.js";
 import { writeRunIndexes } from "./run-index.js";
@@ -88,23 +88,6 @@ export async function writeReports(outRoot: string, r: RunResult, opts: { logs?:
     throw new HarnessError("E_REPORT", `could not write ${failures.length} report file(s) in ${runDir}: ${failures.join("; ")}`, "Check disk space and permissions of the --out directory.");
   }
   return { runDir, files, latest };
-}
-
-/** A name beside `file` for writing it before it is renamed into place (hidden, unique to this write). */
-function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString("hex")}`);
-}
-
-/** `file` whole or not at all, whenever the process dies: written under a temporary name, then renamed. */
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = tempName(file);
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw err;
-  }
 }
 
 /**

@@ -7,6 +7,7 @@
  * confounded with a factor; each batch has its own seed, derived from the study's, which places
  * its trials' faults at uniformly random phases of the renewal period.
  */
+import { seededRandom } from "../runner/plan.js";
 import type { StudyDefinition } from "./definition.js";
 
 export type Arm = "failover" | "false-failover";
@@ -73,18 +74,6 @@ export function batchSeed(studySeed: number, cell: Cell, ordinal: number): numbe
   return hash32(`${studySeed}|${cell.arm}|${cell.key}|${ordinal}`) & 0x7fffffff;
 }
 
-/** mulberry32, as the runner's `seededRandom`: the order of the batches. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** How many trials each cell still needs (cell key with arm → count), and the ordinals its earlier batches took. */
 export interface Progress {
   readonly finished: ReadonlyMap<string, number>;
@@ -120,7 +109,7 @@ export function planBatches(def: StudyDefinition, progress: Progress = NO_PROGRE
     }
   }
   const used = [...progress.ordinalsUsed.values()].reduce((a, b) => a + b, 0);
-  const rnd = random(hash32(`${def.seed}|order|${used}`));
+  const rnd = seededRandom(hash32(`${def.seed}|order|${used}`));
   for (let i = batches.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [batches[i], batches[j]] = [batches[j]!, batches[i]!];

@@ -6,7 +6,8 @@
  * removed, their logs complete) its probes are validated against the emulations' ground truth, as
  * the bench does, and that too is appended.
  */
-import { writeFile, mkdir, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeAtomic } from "../reporting/atomic.js";
 import path from "node:path";
 import { newRunId } from "../docker/run-id.js";
 import { HarnessError } from "../errors.js";
@@ -91,12 +92,6 @@ export function isCutShort(trial: Pick<TrialResult, "history">): boolean {
   return trial.history.some((e) => e.kind === "note" && /^trial cut short/.test(String(e.text)));
 }
 
-/** Writes `file` whole or not at all (a temporary file renamed over it). */
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
 
 export async function readPlanFile(dir: string): Promise<StudyPlanFile | null> {
   const text = await readFile(path.join(dir, PLAN_FILE), "utf8").catch((err: NodeJS.ErrnoException) => {

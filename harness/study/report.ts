@@ -10,7 +10,7 @@ import { esc } from "../reporting/html.js";
 import type { StudyAnalysis } from "./analyze.js";
 import { fittedSpec, falseFailoverSpec, heatmapSpec, intervalsSpec, type HeatCell } from "./charts.js";
 import type { StudyDefinition } from "./definition.js";
-import { writeAtomic } from "./execute.js";
+import { writeAtomic } from "../reporting/atomic.js";
 import type { LogRecord, TrialRecord } from "./log.js";
 
 export const STUDY_SCHEMA_VERSION = 1;
