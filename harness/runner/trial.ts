@@ -6,7 +6,8 @@
  * - steady: the workload pods Running and a healthy baseline, recorded in this trial's own history.
  *   Without one the fault is not injected and the verdict is `unknown`.
  * - inject: after a seeded random phase offset within the renewal period (waited in this phase),
- *   the fault fires at a target resolved from what the probes see at that moment.
+ *   the fault fires at a target resolved from what the probes see at that moment, in the steady
+ *   state only: lost meanwhile, it is waited for again and the offset drawn anew.
  * - observe: until the probes see the system recovered (a new scheduler when one is expected, the
  *   workload and a pod created during the outage Running) or the observe budget runs out. A fault
  *   with a duration is healed when its time is up, and observation goes on.
@@ -69,6 +70,9 @@ export class TrialCutShort extends Error {
  */
 export const FAULT_DELIVERY_BUDGET_MS = 5_000;
 
+/** How often the steady state may be lost during the offset before the trial gives up (unknown). */
+const MAX_STEADY_LOSSES = 5;
+
 const fmtS = (ms: number | null | undefined): string => (ms === null || ms === undefined ? "—" : `${(ms / 1000).toFixed(1)} s`);
 
 export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResult> {
@@ -102,7 +106,9 @@ export async function runTrial(ctx: TrialContext, k: number): Promise<TrialResul
     // The fault fires in the steady state or not at all: a stale scheduler may come back while the
     // offset is waited (the kubelet restarts it until its manifest is deleted). Then wait for the
     // steady state again and draw a new offset.
-    for (let lost = notSteady(ctx); lost; lost = notSteady(ctx)) {
+    for (let lost = notSteady(ctx), losses = 1; lost; lost = notSteady(ctx), losses++) {
+      // A state that never holds through an offset is no baseline either (bounded, never a loop).
+      if (losses > MAX_STEADY_LOSSES) return noBaseline(`steady state lost ${MAX_STEADY_LOSSES} times before the fault, last: ${lost}`);
       h.recordNow({ kind: "note", text: `steady state lost before the fault: ${lost}; waiting for it again` });
       ctx.progress(`${tag}: steady state lost before the fault (${lost}); waiting for it again`);
       const why = await steady(ctx);
