@@ -13,9 +13,10 @@ import { join } from "node:path";
 import Table from "cli-table3";
 import type Docker from "dockerode";
 import { InputError } from "../errors.js";
-import { dockerCall, dockerError, dockerStatus, getDocker, retryTransient } from "../docker/client.js";
+import { dockerCall, dockerError, getDocker } from "../docker/client.js";
 import { forceRemove } from "../docker/containers.js";
 import { LABELS } from "../docker/labels.js";
+import { removeNetwork } from "../docker/network.js";
 import { WATCHED_KEYS } from "../history/types.js";
 import { RUN_ID_PATTERN } from "../docker/run-id.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -143,8 +144,7 @@ async function down(ctx: CommandContext<typeof OPTIONS, TopologyInput>, runId: s
       ),
     );
     for (const n of t.networks) {
-      await retryTransient(() => dockerCall(docker, "change", "remove network", n.Name, (abortSignal) => docker.getNetwork(n.Id).remove({ abortSignal }))).catch((err: unknown) => {
-        if (dockerStatus(err) === 404) return;
+      await removeNetwork(docker, n.Id, n.Name).catch((err: unknown) => {
         failures++;
         ctx.progress(`could not remove network ${n.Name}: ${(err as Error).message}`);
       });

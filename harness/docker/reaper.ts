@@ -14,9 +14,10 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
-import { dockerCall, dockerError, dockerStatus, retryTransient } from "./client.js";
+import { dockerCall, dockerError } from "./client.js";
 import { forceRemove } from "./containers.js";
 import { LABELS, runLabelFilter } from "./labels.js";
+import { removeNetwork } from "./network.js";
 
 export interface ReapOptions {
   readonly docker: Docker;
@@ -90,11 +91,10 @@ export async function reap(options: ReapOptions): Promise<ReapResult> {
     if (!orphaned(n.Labels)) continue;
     const resource = describe("network", n.Name, n.Labels);
     try {
-      await retryTransient(() => dockerCall(docker, "change", "remove network", n.Name, (abortSignal) => docker.getNetwork(n.Id).remove({ abortSignal })));
+      await removeNetwork(docker, n.Id, n.Name);
       removed.push(resource);
     } catch (err) {
-      if (dockerStatus(err) === 404) continue;
-      failed.push({ resource, error: dockerError("remove network", n.Name, err) });
+      failed.push({ resource, error: err as Error });
     }
   }
   return { removed, failed };
