@@ -19,6 +19,11 @@ export function compatDeclines(metricsText: string): number {
   return sum;
 }
 
+/** `GET <base>/healthz` answered 200 `ok` within `timeoutMs` (k8s components' health answer); any failure is "no". */
+function healthzOk(base: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  return httpGet(`${base}/healthz`, timeoutMs, signal).then((r) => r.status === 200 && r.body.trim() === "ok", () => false);
+}
+
 export function schedulerProbe(targets: ProbeTargets, opts: { metricsEveryMs?: number; timeoutMs?: number; port?: number } = {}): Probe {
   const filter = new ChangeFilter();
   const timeoutMs = opts.timeoutMs ?? 500;
@@ -31,7 +36,7 @@ export function schedulerProbe(targets: ProbeTargets, opts: { metricsEveryMs?: n
         let tick = 0;
         const base = `http://${m.ip}:${opts.port ?? SCHEDULER_PORT}`;
         await everyInterval(targets.intervalMs, signal, async () => {
-          const up = await httpGet(`${base}/healthz`, timeoutMs, signal).then((r) => r.status === 200 && r.body.trim() === "ok", () => false);
+          const up = await healthzOk(base, timeoutMs, signal);
           if (signal.aborted) return;
           if (filter.changed(`h:${m.name}`, up)) sink({ kind: "scheduler-health", node: m.name, up });
           if (up && tick++ % metricsEvery === 0) {
@@ -49,7 +54,7 @@ export function schedulerProbe(targets: ProbeTargets, opts: { metricsEveryMs?: n
 /**
  * Per master node: is the apiserver answering `GET <ip>:8080/healthz` directly (`ok`, as
  * kube-apiserver answers it), as an operator checks a node behind the load balancer. Recorded on
- * change; the runner waits on it for a restarted or healed master (harness/runner/trial.ts `steady`).
+ * change; the runner waits on it for a restarted or healed master (harness/runner/trial.ts `notSteady`).
  */
 export function apiserverProbe(targets: ProbeTargets, opts: { timeoutMs?: number; port?: number } = {}): Probe {
   const filter = new ChangeFilter();
@@ -60,7 +65,7 @@ export function apiserverProbe(targets: ProbeTargets, opts: { timeoutMs?: number
     async run(sink: Sink, signal: AbortSignal) {
       await Promise.all(targets.masters.map((m) =>
         everyInterval(targets.intervalMs, signal, async () => {
-          const up = await httpGet(`http://${m.ip}:${opts.port ?? APISERVER_PORT}/healthz`, timeoutMs, signal).then((r) => r.status === 200 && r.body.trim() === "ok", () => false);
+          const up = await healthzOk(`http://${m.ip}:${opts.port ?? APISERVER_PORT}`, timeoutMs, signal);
           if (signal.aborted) return;
           if (filter.changed(m.name, up)) sink({ kind: "apiserver-health", node: m.name, up });
         }),
