@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sleep } from "../async/index.js";
-import { defaultParallelism, runPool } from "./pool.js";
+import { defaultParallelism, HandBack, runPool } from "./pool.js";
 
 describe("runPool", () => {
   it("never runs more than `parallel` jobs at once, hands jobs to slots as they free up, and keeps the jobs' order", async () => {
@@ -45,6 +45,49 @@ describe("runPool", () => {
     );
     expect(entries.map((e) => e.state)).toEqual(["done", "done", "not-run", "not-run"]);
     expect(settled).toEqual(["done", "done"]);
+  });
+
+  it("a job handed back goes to another slot (as the replacement given), and the slot that handed it back retires", async () => {
+    // Slot 0 is a dying engine: its first job comes back with what is left of it (the trials still to run).
+    const ranOn: Record<string, number[]> = {};
+    const handedBack: string[] = [];
+    const entries = await runPool(
+      [{ id: "a", left: 5 }, { id: "b", left: 5 }, { id: "c", left: 5 }, { id: "d", left: 5 }],
+      { parallel: 2, signal: new AbortController().signal, onHandBack: (h, job, slot) => void handedBack.push(`${job.id}@${slot}: ${h.message}`) },
+      async (job, slot) => {
+        (ranOn[job.id] ??= []).push(slot);
+        if (slot === 0) {
+          await sleep(20);
+          throw new HandBack("engine gone", { ...job, left: 2 });
+        }
+        await sleep(5);
+        return `${job.id}:${job.left}`;
+      },
+    );
+    expect(handedBack).toEqual(["a@0: engine gone"]);
+    expect(ranOn.a).toEqual([0, 1]);
+    expect(Object.values(ranOn).flat().filter((s) => s === 0)).toHaveLength(1); // slot 0 took nothing after
+    expect(entries.map((e) => (e.state === "done" ? e.value : e.state))).toEqual(["a:2", "b:5", "c:5", "d:5"]);
+  });
+
+  it("a slot with nothing queued waits for the jobs under way, since one may come back", async () => {
+    // Slot 1 finishes its only job at once and finds the queue empty; slot 0's job comes back later.
+    const entries = await runPool(["slow", "quick"], { parallel: 2, signal: new AbortController().signal }, async (job, slot) => {
+      if (job === "slow" && slot === 0) {
+        await sleep(30);
+        throw new HandBack("engine gone");
+      }
+      return `${job}@${slot}`;
+    });
+    expect(entries.map((e) => (e.state === "done" ? e.value : e.state))).toEqual(["slow@1", "quick@1"]);
+  });
+
+  it("jobs left when every slot has retired are not-run", async () => {
+    const entries = await runPool([1, 2, 3], { parallel: 2, signal: new AbortController().signal }, async () => {
+      await sleep(5);
+      throw new HandBack("engine gone");
+    });
+    expect(entries.map((e) => e.state)).toEqual(["not-run", "not-run", "not-run"]);
   });
 
   it("refuses a parallelism that is not a whole number ≥ 1", async () => {

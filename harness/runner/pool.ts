@@ -9,6 +9,13 @@
  *
  * A job whose `run` throws is recorded with its error and the other slots go on: one broken run
  * never loses the others' results.
+ *
+ * Several engines are several groups of slots (harness/remote/engine-set.ts). An engine that dies
+ * mid-job hands the job back: `run` throws `HandBack` (optionally with the job as it now stands,
+ * e.g. the trials still to run), the job goes to the front of the queue for another slot, and the
+ * slot that threw retires (takes no further job). A slot with nothing to take waits while jobs are
+ * still under way elsewhere, since one of them may come back. Jobs left when every slot has retired
+ * are `not-run`.
  */
 import os from "node:os";
 
@@ -24,6 +31,20 @@ export interface PoolOptions<J, R> {
   readonly signal: AbortSignal;
   /** Called as each job ends, before its slot takes the next job (progress, an append-only log). */
   readonly onSettled?: (entry: PoolEntry<J, R>, index: number) => void | Promise<void>;
+  /** Called when a slot hands a job back and retires, before another slot takes the job. */
+  readonly onHandBack?: (handBack: HandBack<J>, job: J, slot: number) => void;
+}
+
+/**
+ * Thrown by a pool's `run`: "this slot cannot run jobs any more (its engine is gone); give the job to
+ * another". `job`, when given, replaces the job (what is left of it: a run whose engine died after
+ * some of its trials were logged).
+ */
+export class HandBack<J = unknown> extends Error {
+  override readonly name = "HandBack";
+  constructor(message: string, readonly job?: J, opts?: { cause?: unknown }) {
+    super(message, opts);
+  }
 }
 
 /**
@@ -33,18 +54,49 @@ export interface PoolOptions<J, R> {
 export async function runPool<J, R>(jobs: readonly J[], opts: PoolOptions<J, R>, run: (job: J, slot: number, signal: AbortSignal) => Promise<R>): Promise<PoolEntry<J, R>[]> {
   if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new RangeError(`parallel must be a whole number ≥ 1, got ${opts.parallel}`);
   const entries: PoolEntry<J, R>[] = jobs.map((job) => ({ job, state: "not-run" }));
-  let next = 0;
+  const current: J[] = [...jobs];
+  const queue: number[] = jobs.map((_, i) => i);
+  let underWay = 0;
+  // Woken whenever a job ends or comes back: an idle slot then looks at the queue again.
+  let wake: () => void = () => {};
+  let changed = new Promise<void>((resolve) => (wake = resolve));
+  const notify = (): void => {
+    const w = wake;
+    changed = new Promise<void>((resolve) => (wake = resolve));
+    w();
+  };
   const slot = async (s: number): Promise<void> => {
-    while (!opts.signal.aborted && next < jobs.length) {
-      const i = next++;
-      const job = jobs[i]!;
+    for (;;) {
+      if (opts.signal.aborted) return;
+      if (!queue.length) {
+        if (!underWay) return;
+        await changed;
+        continue;
+      }
+      const i = queue.shift()!;
+      const job = current[i]!;
+      underWay++;
       try {
         entries[i] = { job, state: "done", value: await run(job, s, opts.signal), slot: s };
       } catch (error) {
+        if (error instanceof HandBack) {
+          underWay--;
+          if (error.job !== undefined) current[i] = error.job as J;
+          entries[i] = { job: current[i]!, state: "not-run" };
+          queue.unshift(i);
+          opts.onHandBack?.(error as HandBack<J>, job, s);
+          notify();
+          return;
+        }
         entries[i] = { job, state: "error", error, slot: s };
       }
-      // A callback that fails (a full disk under the study's log) stops this slot, not the others.
-      await opts.onSettled?.(entries[i]!, i);
+      underWay--;
+      try {
+        // A callback that fails (a full disk under the study's log) stops this slot, not the others.
+        await opts.onSettled?.(entries[i]!, i);
+      } finally {
+        notify();
+      }
     }
   };
   const slots = await Promise.allSettled(Array.from({ length: Math.min(opts.parallel, Math.max(jobs.length, 1)) }, (_, s) => slot(s)));
