@@ -26,6 +26,7 @@ import { dockerEngine } from "../runner/docker-engine.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { analyzeStudy } from "./analyze.js";
 import { validateStudy } from "./definition.js";
+import { EngineSet } from "../remote/engine-set.js";
 import { runStudy } from "./execute.js";
 
 export interface StudyBenchRow {
@@ -105,7 +106,7 @@ export function studyBenchCli(argv: readonly string[], scenario: ScenarioDefinit
         const t0 = performance.now();
         let exec: Awaited<ReturnType<typeof runStudy>>;
         try {
-          exec = await runStudy({ definition, catalogue: [scenario], engine, signal, dir: studyDir, parallel: p, progress: (l) => (/^study: /.test(l) ? progress(`  p${p} ${l}`) : undefined) });
+          exec = await runStudy({ definition, catalogue: [scenario], engines: EngineSet.ofRunEngines([{ engine, parallel: p }]), signal, dir: studyDir, progress: (l) => (/^study: /.test(l) ? progress(`  p${p} ${l}`) : undefined) });
         } finally {
           memoryAt.push(await sampler.stop());
         }

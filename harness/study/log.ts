@@ -38,8 +38,10 @@ export interface TrialRecord {
   readonly failover: boolean | null;
   /** Its run's report, relative to the study folder. */
   readonly report: string;
-  /** How many batches ran at once when it ran (the study's `--parallel`). */
+  /** How many batches ran at once when it ran (the slots over all engines). */
   readonly parallel: number;
+  /** The engine it ran on (`local` or its URL; absent in logs from before engines). */
+  readonly engine?: string;
   readonly finishedAt: string;
 }
 
@@ -51,12 +53,14 @@ export interface BatchRecord {
   readonly ordinal: number;
   readonly seed: number;
   readonly repeat: number;
-  readonly status: "completed" | "failed" | "interrupted";
+  /** `engine-lost`: its engine died under it; the trials it had not logged ran on another engine. */
+  readonly status: "completed" | "failed" | "interrupted" | "engine-lost";
   readonly error?: { code: string; message: string };
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly wallMs: number;
   readonly parallel: number;
+  readonly engine?: string;
 }
 
 /** Probe vs ground truth for a batch's trials (read from its container logs once the run is over). */
