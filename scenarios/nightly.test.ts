@@ -43,6 +43,10 @@ describe("npm run nightly: input", () => {
     await expect(parseNightlyArgs(["--set", "ttl-secs=x"], scenarios)).rejects.toThrow(/--set ttl-secs: expected an integer/);
     await expect(parseNightlyArgs(["--parallel", "0"], scenarios)).rejects.toThrow(/--parallel must be between 1 and 16/);
     await expect(parseNightlyArgs(["--profile", "slow"], scenarios)).rejects.toThrow(/unknown profile "slow"/);
+    await expect(parseNightlyArgs(["--shard", "0/2"], scenarios)).rejects.toThrow(/--shard 0\/2: the shard index must be 1..2/);
+    await expect(parseNightlyArgs(["--shard", "3/2"], scenarios)).rejects.toThrow(/--shard 3\/2: the shard index must be 1..2/);
+    await expect(parseNightlyArgs(["--shard", "x"], scenarios)).rejects.toThrow(/--shard: expected i\/n/);
+    await expect(parseNightlyArgs(["--engine", "local,parallel=0"], scenarios)).rejects.toThrow(/--engine local,parallel=0: parallel must be 1..32/);
   });
 
   it("defaults: the checked-in plan, 60 min, the default parallelism, reports/nightly, the trend beside the nights", async () => {
@@ -50,6 +54,6 @@ describe("npm run nightly: input", () => {
     const reports = path.join(HERE, "..", "reports", "nightly");
     expect(input).toMatchObject({ profile: "fast", budgetMs: 3_600_000, baseline: null, updateBaseline: false, outDir: reports, trendFile: path.join(reports, "trend.ndjson"), baselineFile: "/nonexistent-dir/nightly-fast.json" });
     expect(input!.plan.scenarios.map((s) => s.scenario.name)).toEqual(["kill-leader"]);
-    expect(input!.parallel).toBeGreaterThanOrEqual(1);
+    expect(input!.engines).toEqual([expect.objectContaining({ url: "local", parallel: expect.any(Number) })]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `npm run nightly -- [--plan FILE] [--profile P] [--only NAME ...] [--repeat N] [--set key=value ...]
- * [--budget 60m] [--parallel N] [--seed S] [--baseline FILE] [--baseline-dir DIR] [--update-baseline]
- * [--out DIR] [--trend FILE]`: the whole catalogue as the plan says, the regression gate, the
- * night's reports (docs/NIGHTLY.md). The catalogue is passed in by scenarios/nightly.ts.
+ * [--budget 60m] [--parallel N] [--engine URL[,parallel=N] ...] [--shard i/n] [--seed S] [--baseline FILE]
+ * [--baseline-dir DIR] [--update-baseline] [--out DIR] [--trend FILE]`: the whole catalogue (or one
+ * shard of it) as the plan says, on one or more Docker engines, the regression gate, the night's
+ * reports (docs/NIGHTLY.md). The catalogue is passed in by scenarios/nightly.ts.
  *
  * Exit codes: 0 every scenario passed (or was flaky) and no regression; 1 a regression, a safety
  * failure, or a failing, inconclusive or not-run scenario; 2 invalid input, or a harness error
@@ -14,6 +15,8 @@ import { newRunId } from "../docker/run-id.js";
 import { InputError } from "../errors.js";
 import { baselineFileFor, nightly, nightlyJobs, readBaseline, writeError, type Baseline } from "../nightly/index.js";
 import { loadNightlyPlan } from "../nightly/plan.js";
+import { parseShard, type Shard } from "../nightly/schedule.js";
+import { describeEngineSpecs, EngineSet, parseEngineSpecs, type EngineSpec } from "../remote/engine-set.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import { defaultParallelism } from "../runner/pool.js";
@@ -33,8 +36,10 @@ export interface NightlyCliInput {
   sets: string[];
   repeat?: number;
   budgetMs: number;
-  parallel: number;
-  parallelWhy: string;
+  /** The engines (`--engine`; none given: this host's), each with its parallelism. */
+  engines: EngineSpec[];
+  /** `--shard i/n`; absent: the whole plan (as `1/1`). */
+  shard?: Shard;
   seed: number;
   baseline: Baseline | null;
   /** The file the update writes (and the default baseline read). */
@@ -52,6 +57,8 @@ const OPTIONS = {
   set: { type: "string", multiple: true },
   budget: { type: "string" },
   parallel: { type: "string" },
+  engine: { type: "string", multiple: true },
+  shard: { type: "string" },
   seed: { type: "string" },
   baseline: { type: "string" },
   "baseline-dir": { type: "string" },
@@ -67,7 +74,7 @@ export function nightlySpec(catalogue: readonly ScenarioDefinition[]): CommandSp
   const names = catalogue.map((s) => s.name);
   return {
     name: "nightly",
-    usage: "npm run nightly -- [--plan FILE] [--profile seed|fast] [--only NAME ...] [--budget 60m] [--parallel N] [--baseline FILE] [--update-baseline] [--out DIR] [--trend FILE]",
+    usage: "npm run nightly -- [--plan FILE] [--profile seed|fast] [--only NAME ...] [--budget 60m] [--parallel N] [--engine URL[,parallel=N] ...] [--shard i/n] [--baseline FILE] [--update-baseline] [--out DIR] [--trend FILE]",
     summary: "Runs the scenario catalogue as the nightly plan says (several topologies at once, within a time budget), reruns a failing scenario once (flaky or failing), judges the night against a baseline (regression gate) and writes reports/nightly/<id>/ and the trend.",
     options: OPTIONS,
     optionHelp: {
@@ -77,7 +84,9 @@ export function nightlySpec(catalogue: readonly ScenarioDefinition[]): CommandSp
       repeat: ["N", "trials per scenario, for every scenario (default: the plan's; 1..1000)"],
       set: ["key=value", "topology override for every scenario (repeatable; see npm run scenario -- --list)"],
       budget: ["DURATION", `time budget, Go style (default ${DEFAULT_BUDGET}); what does not fit is reported not-run`],
-      parallel: ["N", "topologies at once (default: from cores and free memory; 1..16)"],
+      parallel: ["N", "topologies at once per engine without its own parallel= (default: from cores and free memory; 1..16)"],
+      engine: ["URL[,parallel=N]", "run scenarios on this Docker engine too (repeatable; local = this host's; unix://, tcp://, ssh://):\nslots over all engines; an engine that dies hands its runs to the others (docs/ENGINES.md)"],
+      shard: ["i/n", "run shard i of n: the plan's scenarios dealt longest first to n shards, the same deal every time\n(a CI matrix runs i = 1..n; docs/NIGHTLY.md)"],
       seed: ["S", "the night's seed (each scenario's fault phase seed derives from it; default random)"],
       baseline: ["FILE", "baseline: a baselines/nightly-<profile>.json or a previous night's nightly.json\n(default <baseline-dir>/nightly-<profile>.json when it exists)"],
       "baseline-dir": ["DIR", "where baselines live (default baselines/)"],
@@ -101,7 +110,8 @@ export function nightlySpec(catalogue: readonly ScenarioDefinition[]): CommandSp
       }
       if (budgetMs < 60_000) throw new InputError(`--budget must be at least 1m, got ${values.budget}`, "e.g. --budget 60m");
       const dp = defaultParallelism();
-      const parallel = intOption("parallel", values.parallel, dp.parallel, 1, 16);
+      const engines = parseEngineSpecs(values.engine, { ...(values.parallel === undefined ? {} : { parallel: intOption("parallel", values.parallel, dp.parallel, 1, 16) }), local: dp });
+      const shard = values.shard === undefined ? undefined : parseShard(values.shard);
       const repeat = values.repeat === undefined ? undefined : intOption("repeat", values.repeat, 1, 1, 1000);
       const seed = intOption("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31 - 1);
       const sets = values.set ?? [];
@@ -113,7 +123,7 @@ export function nightlySpec(catalogue: readonly ScenarioDefinition[]): CommandSp
       nightlyJobs({ plan, profile, sets, repeat, seed, baseline });
       const outDir = await writableDirOption("out", values.out, path.join(PROJECT_ROOT, "reports", "nightly"));
       const trendFile = path.resolve(values.trend ?? path.join(outDir, "trend.ndjson"));
-      return { plan, profile, sets, repeat, budgetMs, parallel, parallelWhy: values.parallel ? "--parallel" : dp.why, seed, baseline, baselineFile, updateBaseline: values["update-baseline"] ?? false, outDir, trendFile };
+      return { plan, profile, sets, repeat, budgetMs, engines, ...(shard ? { shard } : {}), seed, baseline, baselineFile, updateBaseline: values["update-baseline"] ?? false, outDir, trendFile };
     },
   };
 }
@@ -126,20 +136,23 @@ export async function parseNightlyArgs(argv: readonly string[], catalogue: reado
 export async function nightlyCli(argv: readonly string[], catalogue: readonly ScenarioDefinition[]): Promise<number> {
   const command = defineCommand({
     ...nightlySpec(catalogue),
-    async run({ input, signal, progress, out }) {
+    async run({ input, signal, progress, out, setCleanupHint }) {
       const id = newRunId();
       const dir = path.join(input.outDir, id);
-      progress(`nightly ${id}: reports → ${dir}; parallel ${input.parallel} (${input.parallelWhy}); baseline ${input.baseline ? input.baseline.file : "none"}`);
-      const engine = await dockerEngine();
+      const reapHint = input.engines.map((e) => (e.target ? `\`npm run reap -- --engine ${e.url}\`` : "`npm run reap`")).join(", ");
+      setCleanupHint(`the night's runs are labelled k8sm-chaos.run-id=<run id> (see ${dir}/runs/); ${reapHint} removes what is left once the Docker engine answers`);
+      const engines = await EngineSet.open(input.engines, { signal, progress, localEngine: () => dockerEngine() });
+      progress(`nightly ${id}: reports → ${dir}; ${describeEngineSpecs(engines.uses).text}${input.shard ? `; shard ${input.shard.index}/${input.shard.count}` : ""}; baseline ${input.baseline ? input.baseline.file : "none"}`);
       const { result, writeErrors } = await nightly(
-        { plan: input.plan, profile: input.profile, sets: input.sets, repeat: input.repeat, budgetMs: input.budgetMs, parallel: input.parallel, seed: input.seed, baseline: input.baseline, dir, id, harness: harnessVersion() },
+        { plan: input.plan, profile: input.profile, sets: input.sets, repeat: input.repeat, budgetMs: input.budgetMs, ...(input.shard ? { shard: input.shard } : {}), seed: input.seed, baseline: input.baseline, dir, id, harness: harnessVersion() },
         { trendFile: input.trendFile, trendHtml: path.join(input.outDir, "trend.html"), updateBaseline: input.updateBaseline ? input.baselineFile : null, previousBaseline: input.baseline?.file === input.baselineFile ? input.baseline : null },
         {
-          engine, signal, clock: systemClock, progress,
+          engines, signal, clock: systemClock, progress,
           invocation: (p) => ({ argv: [...argv], command: `npm run nightly -- ${argv.join(" ")}`, rerun: rerunCommand({ scenario: p.scenario, spec: p.spec, profile: input.profile, sets: input.sets, repeat: p.repeat, seed: p.seed, outDir: input.outDir, keep: false }) }),
         },
       );
       for (const r of result.reasons) out(r);
+      for (const e of result.engines ?? []) if (e.lost) out(`engine lost: ${e.url} at ${e.lost.at}: ${e.lost.reason}; its runs ${e.lost.runIds.join(", ") || "(none under way)"} went to the other engines`);
       for (const s of result.scenarios) if (s.status === "flaky") out(`flaky: ${s.name}: ${s.reason ?? ""}`);
       out(`nightly ${id}: ${result.verdict.toUpperCase()} (exit ${result.exitCode}); reports: ${path.join(dir, "index.html")}, ${path.join(dir, "summary.md")}`);
       if (writeErrors.length) {

@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateXML } from "xmllint-wasm";
 import { PROJECT_ROOT } from "../paths.js";
+import { EngineSet } from "../remote/engine-set.js";
 import type { RunEngine } from "../runner/engine.js";
 import { defineScenario } from "../runner/types.js";
 import { fakeEngine, type FakeEngineOptions } from "../testing/fake-engine.js";
@@ -79,9 +80,9 @@ async function night(o: Night = {}): Promise<{ result: NightlyResult; dir: strin
   const trendFile = path.join(root, "trend.ndjson");
   const { result, writeErrors } = await clock.run(
     nightly(
-      { plan: PLAN, profile: "fast", sets: [], budgetMs: o.budgetMs ?? 3_600_000, parallel: o.parallel ?? 2, seed: 5, baseline, dir, id, harness: { version: "0.1.0", commit: "abcdef0" } },
+      { plan: PLAN, profile: "fast", sets: [], budgetMs: o.budgetMs ?? 3_600_000, seed: 5, baseline, dir, id, harness: { version: "0.1.0", commit: "abcdef0" } },
       { trendFile, trendHtml: path.join(root, "trend.html"), updateBaseline: o.updateBaseline ?? null, previousBaseline: null },
-      { engine: engineOf(clock, o.launches ?? [{}]), signal: controller.signal, clock, progress: (l) => progress.push(l) },
+      { engines: EngineSet.ofRunEngines([{ engine: engineOf(clock, o.launches ?? [{}]), parallel: o.parallel ?? 2 }]), signal: controller.signal, clock, progress: (l) => progress.push(l) },
     ),
   );
   expect(writeErrors).toEqual([]);

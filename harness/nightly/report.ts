@@ -31,6 +31,20 @@ function baselineLine(n: NightlyResult): string {
   return `Baseline: \`${n.baseline.file}\` (${n.baseline.kind} ${n.baseline.id}, ${n.baseline.createdAt}).${sets}`;
 }
 
+/** "2 at once", or the slots over several engines; with the shard when the night is one. */
+function runsLine(n: NightlyResult): string {
+  const engines = n.engines ?? [];
+  const slots = engines.length > 1 ? `${n.parallel} slot(s) over ${engines.length} engines` : `${n.parallel} at once`;
+  return `${n.shard ? `shard ${n.shard.index}/${n.shard.count} (${n.shard.scenarios.length} of the plan's scenarios; the others are in the other shards' reports), ` : ""}${slots}`;
+}
+
+/** One line per engine when there are several or one was lost: what each ran, and any loss. */
+function engineLines(n: NightlyResult): string[] {
+  const engines = n.engines ?? [];
+  if (engines.length < 2 && !engines.some((e) => e.lost)) return [];
+  return engines.map((e) => `${e.url}: ${e.runs} run(s), ${e.trials} trial(s) on ${e.parallel} slot(s)${e.lost ? `; LOST at ${formatTimestamp(e.lost.at)} (${e.lost.reason}); its runs ${e.lost.runIds.join(", ") || "(none under way)"} reran on the other engines` : ""}`);
+}
+
 const changed = (c: GateComparison): string => (c.shift ? `${c.shift.relative === null ? "" : `${c.shift.relative >= 0 ? "+" : ""}${(c.shift.relative * 100).toFixed(0)} %, `}${formatMeasure(c.measure, c.shift.estimate)} [${formatMeasure(c.measure, c.shift.lo)}, ${formatMeasure(c.measure, c.shift.hi)}]` : "—");
 
 /** summary.md: verdict, regressions, safety, scenarios, every comparison; links relative to the night's folder. */
@@ -38,10 +52,15 @@ export function renderNightlySummaryMd(n: NightlyResult): string {
   const lines = [
     `# Nightly ${n.id}: ${headline(n)}`,
     "",
-    `${n.profile} profile, ${n.scenarios.length} scenario(s), ${n.parallel} at once, budget ${dur(n.budgetMs)}; ${formatTimestamp(n.startedAt)} to ${formatTimestamp(n.finishedAt)}; harness ${n.harness.version} (${n.harness.commit})${n.sets.length ? `; \`--set ${n.sets.join(" ")}\`` : ""}.`,
+    `${n.profile} profile, ${n.scenarios.length} scenario(s), ${runsLine(n)}, budget ${dur(n.budgetMs)}; ${formatTimestamp(n.startedAt)} to ${formatTimestamp(n.finishedAt)}; harness ${n.harness.version} (${n.harness.commit})${n.sets.length ? `; \`--set ${n.sets.join(" ")}\`` : ""}.`,
     "",
     baselineLine(n),
   ];
+  const engines = engineLines(n);
+  if (engines.length) {
+    lines.push("", "## Engines", "");
+    for (const e of engines) lines.push(`- ${e.includes("; LOST at") ? `**engine lost**: ${md(e)}` : md(e)}`);
+  }
   const regressions = n.comparisons.filter((c) => c.verdict === "regression");
   if (regressions.length) {
     lines.push("", "## Regressions", "", "| scenario | measure | baseline | tonight | shift [interval] | runs |", "| --- | --- | ---: | ---: | --- | --- |");
@@ -56,6 +75,8 @@ export function renderNightlySummaryMd(n: NightlyResult): string {
     lines.push("", "## Not passing", "");
     for (const s of notPass) lines.push(`- **${s.name}**: ${STATUS_WORD[s.status]}${s.reason ? `: ${md(s.reason)}` : ""}`);
   }
+  const lost = n.scenarios.flatMap((s) => (s.lostRuns ?? []).map((l) => `- **${s.name}**: run ${l.runId} on ${l.engine} lost with its engine, not counted as an attempt; ${s.attempts.length ? `ran on ${[...new Set(s.attempts.map((a) => a.engine ?? "?"))].join(", ")}` : "not run again"}`));
+  if (lost.length) lines.push("", "## Runs lost with their engine", "", ...lost);
   lines.push("", "## Scenarios", "", "| scenario | status | trials | new scheduler p50 | p90 | pod recovery p50 | time | runs |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const s of n.scenarios) {
     const t = s.summary.timeToNewSchedulerMs;
@@ -125,7 +146,7 @@ export function renderNightlyJunit(n: NightlyResult): string {
       } else cases.push(`${head}\n      <system-out>${xmlEscape(c.message)}</system-out>\n    </testcase>`);
     }
     tests += cases.length;
-    const props: [string, string][] = [["status", s.status], ["repeat", String(s.repeat)], ["flaky", String(flaky)], ...s.attempts.map((x, i): [string, string] => [`attempt.${i + 1}`, `${x.runId} ${x.status} ${x.verdict} ${x.reportDir}`])];
+    const props: [string, string][] = [["status", s.status], ["repeat", String(s.repeat)], ["flaky", String(flaky)], ...s.attempts.map((x, i): [string, string] => [`attempt.${i + 1}`, `${x.runId} ${x.status} ${x.verdict} ${x.reportDir}${x.engine ? ` on ${x.engine}` : ""}`]), ...(s.lostRuns ?? []).map((x, i): [string, string] => [`lost.${i + 1}`, `${x.runId} on ${x.engine}: ${x.reason}`])];
     if (s.reason) props.push(["reason", s.reason]);
     const f = cases.filter((c) => c.includes("<failure")).length;
     const e = cases.filter((c) => c.includes("<error")).length;
@@ -135,7 +156,7 @@ export function renderNightlyJunit(n: NightlyResult): string {
   const total = Date.parse(n.finishedAt) - Date.parse(n.startedAt);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name=${a(`nightly ${n.id}: ${n.verdict}`)} tests="${tests}" failures="${failures}" errors="${errors}" time=${a(junitTime(Number.isFinite(total) ? total : 0))}>`,
+    `<testsuites name=${a(`nightly ${n.id}${n.shard ? ` shard ${n.shard.index}/${n.shard.count}` : ""}: ${n.verdict}`)} tests="${tests}" failures="${failures}" errors="${errors}" time=${a(junitTime(Number.isFinite(total) ? total : 0))}>`,
     ...suites,
     `</testsuites>`,
     "",
@@ -160,7 +181,8 @@ export function renderNightlyIndexHtml(n: NightlyResult): string {
 <h1>Nightly ${esc(n.id)}: <span class="v-${verdictClass}" data-verdict="${n.verdict}">${n.verdict.toUpperCase()}</span> (exit ${n.exitCode})</h1>
 <p>${esc(headline(n))}</p>
 ${n.reasons.length ? `<ul>${n.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>` : ""}
-<p>${esc(`${n.profile} profile, ${n.parallel} at once, budget ${dur(n.budgetMs)}; ${formatTimestamp(n.startedAt)} to ${formatTimestamp(n.finishedAt)}.`)} ${esc(baselineLine(n).replace(/`/g, ""))}</p>
+${engineLines(n).map((e) => (e.includes("; LOST at") ? `<p class="v-fail" data-engine="lost">${esc(`engine lost: ${e}`)}</p>` : `<p data-engine>${esc(`engine ${e}`)}</p>`)).join("\n")}
+<p>${esc(`${n.profile} profile, ${runsLine(n)}, budget ${dur(n.budgetMs)}; ${formatTimestamp(n.startedAt)} to ${formatTimestamp(n.finishedAt)}.`)} ${esc(baselineLine(n).replace(/`/g, ""))}</p>
 <p><a href="summary.md">summary.md</a> · <a href="junit.xml">junit.xml</a> · <a href="nightly.json">nightly.json</a> · <a href="../trend.html">trend</a></p>
 <h2>Scenarios</h2>
 <table><tr><th class="l">scenario</th><th class="l">status</th><th>trials</th><th>new scheduler p50</th><th>p90</th><th>pod recovery p50</th><th class="l">reports</th><th class="l">why</th></tr>${rows.join("")}</table>

@@ -1,24 +1,26 @@
 /**
- * One night: every planned scenario as one run (`executeRun`), several at once (`runPool`),
- * longest first within the budget; a run that fails is rerun once (flaky or failing); then the
- * gate against the baseline, and the verdict. Never throws for a run's sake: a run's harness error
- * is that scenario's `error`. Reports: report.ts; the CLI: harness/cli/nightly.ts.
+ * One night: every planned scenario (or this shard's, `--shard i/n`) as one run, several at once
+ * (`runPool` over the slots of one or more engines, `EngineSet`), longest first within the budget;
+ * a run that fails is rerun once (flaky or failing); then the gate against the baseline, and the
+ * verdict. Never throws for a run's sake: a run's harness error is that scenario's `error`. A run
+ * whose engine died is no attempt: the scenario goes to another engine's slot. Reports: report.ts;
+ * the CLI: harness/cli/nightly.ts.
  */
 import path from "node:path";
 import { newRunId } from "../docker/run-id.js";
 import { MEASURE_NAMES, measureValue, type MeasureName } from "../measures/measures.js";
 import { summarizeValues, type HarnessInfo, type RunResult, type SummaryStats } from "../reporting/result.js";
 import type { Clock } from "../runner/clock.js";
-import type { RunEngine } from "../runner/engine.js";
-import { executeRun, type RunOutcome } from "../runner/execute-run.js";
+import type { RunOutcome } from "../runner/execute-run.js";
 import type { RunPlan } from "../runner/plan.js";
-import { runPool } from "../runner/pool.js";
+import { HandBack, runPool } from "../runner/pool.js";
+import { EngineLost, engineUseLines, type EngineSet } from "../remote/engine-set.js";
 import { applySetOverrides, profileSpec, type Profile } from "../topology/spec.js";
 import type { Baseline } from "./baseline.js";
 import { judge } from "./gate.js";
 import type { NightlyPlan, PlannedScenario } from "./plan.js";
-import { estimateRunMs, scheduleLongestFirst } from "./schedule.js";
-import { NIGHTLY_SCHEMA_VERSION, SAFETY_CHECKS, type NightlyAttempt, type NightlyResult, type NightlyScenario, type SafetyFailure, type ScenarioStatus } from "./types.js";
+import { dealShards, estimateRunMs, scheduleLongestFirst, type Shard } from "./schedule.js";
+import { NIGHTLY_SCHEMA_VERSION, SAFETY_CHECKS, type LostRun, type NightlyAttempt, type NightlyResult, type NightlyScenario, type NightlyShard, type SafetyFailure, type ScenarioStatus } from "./types.js";
 
 export interface NightlyOptions {
   readonly plan: NightlyPlan;
@@ -29,8 +31,9 @@ export interface NightlyOptions {
   /** Overrides every scenario's repeat (`--repeat`). */
   readonly repeat?: number;
   readonly budgetMs: number;
-  readonly parallel: number;
   readonly seed: number;
+  /** Run only this shard's scenarios (`--shard i/n`, `shardOf`); absent or 1/1: the whole plan. */
+  readonly shard?: Shard;
   readonly baseline: Baseline | null;
   /** The night's folder: runs go to `<dir>/runs/<scenario>/<run id>/`. */
   readonly dir: string;
@@ -39,7 +42,8 @@ export interface NightlyOptions {
 }
 
 export interface NightlyDeps {
-  readonly engine: RunEngine;
+  /** Where runs go: one per slot at once, over every engine (`EngineSet.slots` is the night's parallelism). */
+  readonly engines: EngineSet;
   /** Ctrl-C: runs under way are cut short, none is started; the result says `interrupted`. */
   readonly signal: AbortSignal;
   /** @default the process's clock */
@@ -54,6 +58,8 @@ interface Job {
   readonly runPlan: RunPlan;
   readonly estimateMs: number;
   readonly estimateHow: string;
+  /** A job handed back after its first attempt completed (the rerun's engine died): that attempt stands. */
+  readonly first?: { readonly a: NightlyAttempt; readonly r: RunResult | undefined };
 }
 
 /** The run plans of the night, validated (a bad `--set` is an InputError before anything runs). */
@@ -70,9 +76,16 @@ export function nightlyJobs(o: Pick<NightlyOptions, "plan" | "profile" | "sets" 
   });
 }
 
+/** This shard's jobs (`dealShards` over every job's estimate), longest first; the whole night's for none or 1/1. */
+export function shardOf(jobs: readonly Job[], shard: Shard | undefined): { jobs: Job[]; shard?: NightlyShard } {
+  if (!shard || shard.count === 1) return { jobs: [...jobs] };
+  const mine = dealShards(jobs.map((job) => ({ job, name: job.planned.scenario.name, estimateMs: job.estimateMs })), shard.count)[shard.index - 1]!;
+  return { jobs: mine, shard: { index: shard.index, count: shard.count, scenarios: mine.map((j) => j.planned.scenario.name) } };
+}
+
 type Outcome = "pass" | "fail" | "safety" | "unknown" | "error" | "interrupted";
 
-function attemptOf(o: RunOutcome, dir: string, seed: number, durationMs: number): NightlyAttempt {
+function attemptOf(o: RunOutcome, dir: string, seed: number, durationMs: number, engine: string): NightlyAttempt {
   const r = o.result;
   const problems = new Map<string, { check: string; verdict: "fail" | "unknown"; trials: number[]; message: string }>();
   for (const t of r.trials) {
@@ -95,6 +108,7 @@ function attemptOf(o: RunOutcome, dir: string, seed: number, durationMs: number)
     checks: [...new Set(r.trials.flatMap((t) => t.checks.map((c) => c.name)))],
     problems: [...problems.values()],
     ...(r.error ? { error: `${r.error.code}: ${r.error.message}` } : o.reportError ? { error: `${o.reportError.code}: ${o.reportError.message}` } : {}),
+    engine,
   };
 }
 
@@ -148,14 +162,18 @@ function measuresOf(r: RunResult | undefined): Pick<NightlyScenario, "measures" 
 
 /** Runs the night and judges it; the caller writes the reports (report.ts). */
 export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<NightlyResult> {
-  const { clock, progress } = deps;
+  const { clock, progress, engines } = deps;
+  const parallel = engines.slots;
   const startedAt = new Date().toISOString();
   const t0 = clock.now();
-  const jobs = nightlyJobs(o);
-  const slotted = scheduleLongestFirst(jobs.map((job) => ({ job, estimateMs: job.estimateMs })), o.parallel, o.budgetMs);
+  // Every job of the plan first (a scenario's seed comes from its place in the plan), then this shard's.
+  const { jobs, shard } = shardOf(nightlyJobs(o), o.shard);
+  const slotted = scheduleLongestFirst(jobs.map((job) => ({ job, estimateMs: job.estimateMs })), parallel, o.budgetMs);
   const runsDir = path.join(o.dir, "runs");
   const results = new Map<string, NightlyScenario>();
   const safety: SafetyFailure[] = [];
+  const lostRuns = new Map<string, LostRun[]>();
+  const several = engines.uses.length > 1;
 
   for (const s of slotted) {
     if (s.fits) continue;
@@ -167,12 +185,16 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     progress(`${j.planned.scenario.name}: not run (estimated ${min(j.estimateMs)}, would end at ${min(s.endMs)} of ${min(o.budgetMs)})`);
   }
   const planned = slotted.filter((s) => s.fits);
-  progress(`nightly ${o.id}: ${planned.length} of ${jobs.length} scenario(s), ${o.profile} profile, ${o.parallel} at once, budget ${min(o.budgetMs)}; predicted ${min(Math.max(0, ...planned.map((s) => s.endMs)))}`);
+  const shardText = shard ? ` shard ${shard.index}/${shard.count}` : "";
+  const slotsText = several ? `${parallel} slot(s) over ${engines.uses.length} engines` : `${parallel} at once`;
+  progress(`nightly ${o.id}${shardText}: ${planned.length} of ${jobs.length} scenario(s)${shard ? ` (of the plan's ${o.plan.scenarios.length})` : ""}, ${o.profile} profile, ${slotsText}, budget ${min(o.budgetMs)}; predicted ${min(Math.max(0, ...planned.map((s) => s.endMs)))}`);
+  if (shard && !jobs.length) progress(`shard ${shard.index}/${shard.count} has no scenario: the plan's ${o.plan.scenarios.length} went to the other shards`);
 
   // The budget: at its end, runs under way are cut (their scenarios not-run) and none is started.
   // Enforced through the clock the runs sleep on (they never wait otherwise): a sleep past the
-  // deadline wakes at it and aborts the night's runs. No timer of its own, so a virtual clock
-  // (tests) is not advanced by one.
+  // deadline wakes at it and aborts the night's runs. No timer on that clock, so a virtual clock
+  // (tests) is not advanced by one. Runs on other engines do not sleep on it: for them a real
+  // timer, which a virtual clock's night never waits for.
   const budget = new AbortController();
   const deadline = clock.now() + o.budgetMs;
   const endBudget = (): void => {
@@ -191,21 +213,41 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
       return clock.sleep(Math.max(0, ms - left), signal);
     },
   };
+  const budgetTimer = setTimeout(endBudget, o.budgetMs);
+  budgetTimer.unref();
   const stop = AbortSignal.any([deps.signal, budget.signal]);
   const cutBy = (): "budget" | "interrupt" | null => (deps.signal.aborted ? "interrupt" : budget.signal.aborted ? "budget" : null);
   const elapsed = (): number => clock.now() - t0;
 
-  const attempt = async (j: Job, k: number): Promise<{ a: NightlyAttempt; r: RunResult }> => {
+  /** One run of `j` on `slot`'s engine. Its engine lost: `EngineLost` (recorded in `lostRuns`), never an attempt. */
+  const attempt = async (j: Job, k: number, slot: number): Promise<{ a: NightlyAttempt; r: RunResult | undefined }> => {
     const runId = newRunId();
     const name = j.planned.scenario.name;
-    progress(`${name}: ${k ? "rerun" : "run"} ${runId} (${j.runPlan.repeat} trial(s), seed ${j.runPlan.seed}, estimated ${min(j.estimateMs)})`);
+    const engine = engines.urlOf(slot);
+    progress(`${name}: ${k ? "rerun" : "run"} ${runId}${several ? ` on ${engine}` : ""} (${j.runPlan.repeat} trial(s), seed ${j.runPlan.seed}, estimated ${min(j.estimateMs)})`);
     const start = clock.now();
-    const out = await executeRun(j.runPlan, {
-      engine: deps.engine, signal: stop, outDir: runsDir, runId, clock: runClock,
-      progress: (line) => progress(`${name}: ${line}`),
-      ...(deps.invocation ? { invocation: deps.invocation(j.runPlan) } : {}),
-    });
-    const a = attemptOf(out, o.dir, j.runPlan.seed, clock.now() - start);
+    let out: RunOutcome;
+    try {
+      out = await engines.run(slot, j.runPlan, {
+        signal: stop, outDir: runsDir, runId, clock: runClock,
+        progress: (line) => progress(`${name}: ${line}`),
+        ...(deps.invocation ? { invocation: deps.invocation(j.runPlan) } : {}),
+      });
+    } catch (err) {
+      if (err instanceof EngineLost) {
+        lostRuns.set(name, [...(lostRuns.get(name) ?? []), { runId, engine, reason: err.message }]);
+        throw err;
+      }
+      // A run on another engine that brought no report back while its engine answers: the harness broke.
+      const e = err as Error & { code?: string };
+      const a: NightlyAttempt = {
+        runId, reportDir: path.posix.join("runs", name, runId), seed: j.runPlan.seed, status: "failed", verdict: "unknown",
+        durationMs: Math.round(clock.now() - start), trials: 0, checks: [], problems: [], error: `${e.code ?? "E_INTERNAL"}: ${e.message}`, engine,
+      };
+      progress(`${name}: ${k ? "rerun" : "run"} ${runId} failed: ${e.message}`);
+      return { a, r: undefined };
+    }
+    const a = attemptOf(out, o.dir, j.runPlan.seed, clock.now() - start, engine);
     for (const p of a.problems) {
       if (p.verdict !== "fail" || !SAFETY_CHECKS.includes(p.check)) continue;
       for (const trial of p.trials) {
@@ -217,15 +259,29 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     return { a, r: out.result };
   };
 
-  const entries = await runPool(planned.map((s) => s.job), { parallel: o.parallel, signal: stop }, async (j) => {
+  const onHandBack = (h: HandBack<Job>, j: Job, slot: number): void => {
+    progress(`${j.planned.scenario.name}: ${h.message}: ${h.job?.first ? "its rerun" : "its run"} goes to another engine whole; slot ${slot + 1} (${engines.urlOf(slot)}) stops`);
+  };
+  const entries = await runPool(planned.map((s) => s.job), { parallel, signal: stop, onHandBack }, async (j, slot) => {
+    if (!engines.alive(slot)) throw new HandBack(`engine ${engines.urlOf(slot)} is gone`);
     const name = j.planned.scenario.name;
     const base = { name, repeat: j.runPlan.repeat, estimateMs: j.estimateMs, estimateHow: j.estimateHow };
-    if (elapsed() + j.estimateMs > o.budgetMs) {
-      results.set(name, { ...base, status: "not-run", reason: `not reached in time: ${min(elapsed())} gone, estimated ${min(j.estimateMs)}, budget ${min(o.budgetMs)}`, attempts: [], measures: {}, summary: {} });
-      progress(`${name}: not run (not reached in time)`);
-      return;
+    // A run whose engine dies is handed back whole, to start again on another engine's slot: a
+    // nightly run's trials are not kept one by one (its verdict is the whole run's), and the lost
+    // run is no attempt, so it neither makes the scenario flaky nor uses up its rerun.
+    const handBack = (err: unknown, job: Job): never => {
+      if (err instanceof EngineLost) throw new HandBack(err.message, job, { cause: err });
+      throw err;
+    };
+    let first = j.first;
+    if (!first) {
+      if (elapsed() + j.estimateMs > o.budgetMs) {
+        results.set(name, { ...base, status: "not-run", reason: `not reached in time: ${min(elapsed())} gone, estimated ${min(j.estimateMs)}, budget ${min(o.budgetMs)}`, attempts: [], measures: {}, summary: {}, ...lostOf(name) });
+        progress(`${name}: not run (not reached in time)`);
+        return;
+      }
+      first = await attempt(j, 0, slot).catch((err: unknown) => handBack(err, j));
     }
-    const first = await attempt(j, 0);
     const attempts = [first.a];
     let counted = first.r;
     let skipped: string | undefined;
@@ -233,35 +289,48 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     if (o1 !== "pass" && o1 !== "safety" && o1 !== "interrupted" && !stop.aborted) {
       if (elapsed() + j.estimateMs > o.budgetMs) skipped = `the rerun did not fit the budget (${min(elapsed())} gone, estimated ${min(j.estimateMs)})`;
       else {
-        const second = await attempt(j, 1);
+        const second = await attempt(j, 1, slot).catch((err: unknown) => handBack(err, { ...j, first }));
         attempts.push(second.a);
         if (second.a.status === "completed") counted = second.r;
       }
     }
     const { status, reason } = classify(attempts, cutBy(), skipped);
-    results.set(name, { ...base, status, ...(reason ? { reason } : {}), attempts, ...measuresOf(counted.status === "completed" ? counted : undefined) });
+    results.set(name, { ...base, status, ...(reason ? { reason } : {}), attempts, ...measuresOf(counted?.status === "completed" ? counted : undefined), ...lostOf(name) });
     progress(`${name}: ${status.toUpperCase()}${reason ? `: ${reason}` : ""}`);
-  });
+  }).finally(() => clearTimeout(budgetTimer));
+  function lostOf(name: string): Pick<NightlyScenario, "lostRuns"> {
+    const lost = lostRuns.get(name);
+    return lost?.length ? { lostRuns: lost } : {};
+  }
 
-  // A job that threw (a bug here, not a run's failure: executeRun never throws) is that scenario's error.
+  // A job that threw (a bug here, not a run's failure) is that scenario's error.
   for (const e of entries) {
     if (e.state !== "error" || results.has(e.job.planned.scenario.name)) continue;
     const j = e.job;
     results.set(j.planned.scenario.name, {
       name: j.planned.scenario.name, repeat: j.runPlan.repeat, estimateMs: j.estimateMs, estimateHow: j.estimateHow, status: "error",
-      reason: `the nightly job failed: ${(e.error as Error)?.stack ?? String(e.error)}`, attempts: [], measures: {}, summary: {},
+      reason: `the nightly job failed: ${(e.error as Error)?.stack ?? String(e.error)}`, attempts: [], measures: {}, summary: {}, ...lostOf(j.planned.scenario.name),
     });
   }
-  // A scenario the pool never started (Ctrl-C, or the budget's end) is not run.
-  for (const j of jobs) {
+  // A scenario the pool never ran to its end (Ctrl-C, the budget's end, or every engine lost) is not run.
+  const allLost = engines.uses.every((u) => u.lost !== null);
+  for (const e of entries) {
+    const j = e.job;
     const name = j.planned.scenario.name;
     if (results.has(name)) continue;
     const interrupted = deps.signal.aborted;
-    results.set(name, {
-      name, repeat: j.runPlan.repeat, estimateMs: j.estimateMs, estimateHow: j.estimateHow, status: interrupted ? "interrupted" : "not-run",
-      reason: interrupted ? "interrupted before it started" : "not reached before the budget's end", attempts: [], measures: {}, summary: {},
-    });
+    const reason = interrupted ? "interrupted before it started" : allLost && !budget.signal.aborted ? `every engine was lost (${engines.uses.map((u) => u.url).join(", ")}) before it ran` : "not reached before the budget's end";
+    const base = { name, repeat: j.runPlan.repeat, estimateMs: j.estimateMs, estimateHow: j.estimateHow, ...lostOf(name) };
+    const { first } = j;
+    if (first && !interrupted) {
+      // Its first attempt stands; the rerun was lost with its engine and not made again: the status follows the first run.
+      const { status, reason: why } = classify([first.a], cutBy(), `the rerun was not made: ${reason}`);
+      results.set(name, { ...base, status, ...(why ? { reason: why } : {}), attempts: [first.a], ...measuresOf(first.r?.status === "completed" ? first.r : undefined) });
+      continue;
+    }
+    results.set(name, { ...base, status: interrupted ? "interrupted" : "not-run", reason, attempts: first ? [first.a] : [], measures: {}, summary: {} });
   }
+  for (const line of engineUseLines(engines.uses)) if (several || engines.uses.some((u) => u.lost)) progress(line);
   const scenarios = jobs.map((j) => results.get(j.planned.scenario.name)!);
   const comparisons = judge(jobs.map((j) => j.planned), scenarios, o.baseline);
   const interrupted = deps.signal.aborted;
@@ -277,7 +346,9 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
     plan: o.plan.file,
     sets: [...o.sets],
     budgetMs: o.budgetMs,
-    parallel: o.parallel,
+    parallel,
+    engines: engines.uses.map((u) => ({ url: u.url, parallel: u.parallel, runs: u.runs, trials: u.trials, lost: u.lost ? { at: u.lost.at, reason: u.lost.reason, runIds: [...u.lost.runIds] } : null })),
+    ...(shard ? { shard } : {}),
     seed: o.seed,
     baseline: o.baseline ? { file: o.baseline.file, kind: o.baseline.kind, id: o.baseline.id, createdAt: o.baseline.createdAt, sets: [...o.baseline.sets] } : null,
     verdict,

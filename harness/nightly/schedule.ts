@@ -7,9 +7,15 @@
  * scenario's measured run time, that (scaled to tonight's repeat) is used instead: measured beats
  * modelled. Runs are then scheduled longest first over the `parallel` slots (LPT list scheduling,
  * which `runPool` carries out when handed the jobs in that order); a run whose predicted end lies
- * past the budget is not started.
+ * past the budget is not started. With several engines (`--engine`) the slots are all of theirs,
+ * assumed equal: a slower engine's runs take longer than predicted, which the budget's cut catches.
+ *
+ * `--shard i/n` deals the scenarios, longest first, to n shards (`dealShards`): by the estimates
+ * alone, which depend on the plan, profile, repeat, `--set` and baseline but on no timing, so every
+ * shard of a CI matrix computes the same deal.
  */
 import { faultDurationMs } from "../faults/inject.js";
+import { InputError } from "../errors.js";
 import { resolvePlan, type RunPlan } from "../runner/plan.js";
 
 /** Launch to a healthy topology, and its removal at the end, on a loaded 2-core machine, ms. */
@@ -68,4 +74,40 @@ export function scheduleLongestFirst<J>(jobs: readonly { job: J; estimateMs: num
     if (fits) free[slot] = endMs;
     return { job, estimateMs, startMs, endMs, fits };
   });
+}
+
+/** Shard `index` of `count` (1-based): the slice of the night one CI job runs. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+const SHARD_HINT = "--shard i/n runs shard i of n (1 ≤ i ≤ n), e.g. --shard 2/4; run every i from 1 to n (a CI matrix) to cover the night";
+
+/** `--shard 2/4` → shard 2 of 4; InputError otherwise. `1/1` is the whole night. */
+export function parseShard(text: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new InputError(`--shard: expected i/n, got ${JSON.stringify(text)}`, SHARD_HINT);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || count > 100) throw new InputError(`--shard ${text}: the shard count must be 1..100, got ${count}`, SHARD_HINT);
+  if (index < 1 || index > count) throw new InputError(`--shard ${text}: the shard index must be 1..${count}, got ${index}`, SHARD_HINT);
+  return { index, count };
+}
+
+/**
+ * The night's scenarios dealt to `count` shards: longest estimate first (ties by name), round-robin
+ * in alternating direction (1…n, n…1, 1…n, …), so no shard takes the longest of every round and the
+ * shards' estimated totals differ by at most about one run. Deterministic: the same jobs and
+ * estimates give the same deal, whatever the order they come in.
+ */
+export function dealShards<J>(jobs: readonly { job: J; name: string; estimateMs: number }[], count: number): J[][] {
+  const shards: J[][] = Array.from({ length: count }, () => []);
+  const sorted = [...jobs].sort((a, b) => b.estimateMs - a.estimateMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  sorted.forEach(({ job }, k) => {
+    const round = Math.floor(k / count);
+    const pos = k % count;
+    shards[round % 2 === 0 ? pos : count - 1 - pos]!.push(job);
+  });
+  return shards;
 }

@@ -17,7 +17,7 @@ export const NIGHTLY_SCHEMA_VERSION = 1;
  * - `failing`: failed, and the rerun failed too (or it failed a safety check: never rerun away);
  * - `inconclusive`: verdict unknown twice (no healthy baseline, a probe that saw nothing);
  * - `error`: the harness broke (run status failed) twice;
- * - `not-run`: not started, or cut, because of the budget;
+ * - `not-run`: not started, or cut, because of the budget; or not started because every engine was lost;
  * - `interrupted`: Ctrl-C.
  */
 export type ScenarioStatus = "pass" | "flaky" | "failing" | "inconclusive" | "error" | "not-run" | "interrupted";
@@ -39,6 +39,15 @@ export interface NightlyAttempt {
   /** Each check that did not pass, with the trials (0-based) and the first message. */
   readonly problems: readonly { readonly check: string; readonly verdict: "fail" | "unknown"; readonly trials: readonly number[]; readonly message: string }[];
   readonly error?: string;
+  /** The engine it ran on (`local`, or an `--engine` URL). */
+  readonly engine?: string;
+}
+
+/** A run cut by its engine's death: not an attempt (the scenario's run was handed to another engine whole). */
+export interface LostRun {
+  readonly runId: string;
+  readonly engine: string;
+  readonly reason: string;
 }
 
 export interface NightlyScenario {
@@ -53,6 +62,29 @@ export interface NightlyScenario {
   /** The per-trial values of the attempt that counts (the last that completed), for the gate and a later baseline. */
   readonly measures: Partial<Record<MeasureName, (number | null)[]>>;
   readonly summary: Partial<Record<MeasureName, SummaryStats>>;
+  /** Its runs lost with their engine (rerun elsewhere, not counted as attempts). */
+  readonly lostRuns?: readonly LostRun[];
+}
+
+/** One engine of the night (`--engine`), what it ran, and its loss if it died. */
+export interface NightlyEngine {
+  readonly url: string;
+  /** Its slots: runs at once on it. */
+  readonly parallel: number;
+  /** Runs it ended (attempts and runs that did not complete), and their trials. */
+  readonly runs: number;
+  readonly trials: number;
+  /** When it stopped answering, why, and the runs it had under way (each rerun on another engine); null: it lasted the night. */
+  readonly lost: { readonly at: string; readonly reason: string; readonly runIds: readonly string[] } | null;
+}
+
+/** This night's slice of the plan (`--shard i/n`, schedule.ts `dealShards`). */
+export interface NightlyShard {
+  /** 1-based. */
+  readonly index: number;
+  readonly count: number;
+  /** The scenarios of this shard, longest first; the others' are absent from the night. */
+  readonly scenarios: readonly string[];
 }
 
 export interface SafetyFailure {
@@ -93,7 +125,12 @@ export interface NightlyResult {
   readonly plan: string;
   readonly sets: readonly string[];
   readonly budgetMs: number;
+  /** Runs at once: the slots over every engine. */
   readonly parallel: number;
+  /** The engines the night ran on (one: this host's, unless `--engine`). */
+  readonly engines?: readonly NightlyEngine[];
+  /** Present when the night is one shard of the plan (`--shard i/n`): its scenarios only are in it. */
+  readonly shard?: NightlyShard;
   readonly seed: number;
   readonly baseline: { readonly file: string; readonly kind: "baseline" | "nightly"; readonly id: string; readonly createdAt: string; readonly sets: readonly string[] } | null;
   /**

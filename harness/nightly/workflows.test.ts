@@ -55,4 +55,23 @@ describe(".github/workflows", () => {
     expect(after.find((s) => s.uses?.startsWith("mikepenz/action-junit-report"))?.with?.report_paths).toBe("reports/nightly/*/junit.xml");
     expect(after.find((s) => s.uses?.startsWith("actions/upload-artifact"))?.with?.path).toBe("reports/nightly/");
   });
+
+  it("nightly.yml's shards: input n runs the matrix 1/n … n/n (1: the whole night), each shard's reports and check under its own name", () => {
+    const text = readFileSync(path.join(DIR, "nightly.yml"), "utf8");
+    const wf = parseYaml(text) as { on: { workflow_dispatch: { inputs: { shards: { options: string[]; default: string } } } }; jobs: Record<string, { strategy: { matrix: { shard: string } }; env: Record<string, string>; steps: Step[] }> };
+    const input = wf.on.workflow_dispatch.inputs.shards;
+    expect(input.default).toBe("1");
+    const job = Object.values(wf.jobs)[0]!;
+    // The matrix is a lookup in a JSON literal, keyed by the input (a scheduled night has no input: '1').
+    const m = /^\$\{\{ fromJSON\('(.+)'\)\[inputs\.shards \|\| '1'\] \}\}$/.exec(job.strategy.matrix.shard);
+    expect(m, job.strategy.matrix.shard).not.toBeNull();
+    const table = JSON.parse(m![1]!) as Record<string, string[]>;
+    expect(Object.keys(table)).toEqual(input.options);
+    for (const [n, shards] of Object.entries(table)) expect(shards, n).toEqual(Array.from({ length: Number(n) }, (_, i) => `${i + 1}/${n}`));
+    expect(job.env.SHARD).toBe("${{ matrix.shard }}");
+    expect(job.steps.find((s) => s.run?.startsWith("npm run nightly"))?.run).toMatch(/--shard "\$SHARD"/);
+    // Several shards' artifacts and checks must not collide.
+    expect(job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))?.with?.name).toMatch(/strategy\.job-index/);
+    expect(job.steps.find((s) => s.uses?.startsWith("mikepenz/action-junit-report"))?.with?.check_name).toMatch(/matrix\.shard/);
+  });
 });
