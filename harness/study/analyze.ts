@@ -10,7 +10,7 @@ import { resolvePlan } from "../runner/plan.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { bootstrapInterval, describe, ecdf, linearModel, median, quantileStat, wilson, type Description, type Interval, type Proportion } from "../stats/index.js";
 import { numericValue, type StudyDefinition } from "./definition.js";
-import { armCellFor, falseFailoverCells, hash32, studyCells, type Cell } from "./design.js";
+import { armCellFor, armKey, falseFailoverCells, hash32, sliceQuota, studyCells, type Cell, type Shard } from "./design.js";
 import { cellPlan } from "./execute.js";
 import type { BatchRecord, LogRecord, TrialRecord, ValidationRecord } from "./log.js";
 
@@ -146,7 +146,52 @@ export function trialsForTarget(target: number): number {
   return lo;
 }
 
-export function analyzeStudy(def: StudyDefinition, catalogue: readonly ScenarioDefinition[], records: readonly LogRecord[]): StudyAnalysis {
+/**
+ * The log's records in a canonical order that depends on what they are, not on when they were
+ * written: by cell (the definition's order, failover cells then the arm's), batch ordinal, then
+ * each batch's trials by index, then its batch record followed by its validation record. (A log is
+ * in finish order, which depends on timing: an unsharded study's and its shards' merged log hold
+ * the same records in different orders.) Ties (one ordinal run twice: a batch handed to another
+ * engine) go by the run's start, then its id. Records of cells the definition does not have go last.
+ */
+export function canonicalOrder(def: StudyDefinition, records: readonly LogRecord[]): LogRecord[] {
+  const rank = new Map([...studyCells(def), ...falseFailoverCells(def)].map((c, i) => [armKey(c), i]));
+  // Each run: its cell's rank, batch ordinal and start (the batch record's, else its first trial's end).
+  const runs = new Map<string, { rank: number; cell: string; ordinal: number; start: string; fromBatch: boolean }>();
+  for (const r of records) {
+    if (r.kind === "validation") continue;
+    const key = armKey({ arm: r.arm, key: r.cell });
+    const place = { rank: rank.get(key) ?? rank.size, cell: key, ordinal: r.kind === "batch" ? r.ordinal : r.batchOrdinal, start: r.kind === "batch" ? r.startedAt : r.finishedAt, fromBatch: r.kind === "batch" };
+    const had = runs.get(r.runId);
+    if (!had || (!had.fromBatch && (place.fromBatch || place.start < had.start))) runs.set(r.runId, place);
+  }
+  const sortKey = (r: LogRecord): (string | number)[] => {
+    const run = runs.get(r.runId);
+    const where = run ? [run.rank, run.cell, run.ordinal] : [Infinity, "", 0];
+    const runOrder = run ? `${run.start}|${r.runId}` : r.runId;
+    if (r.kind === "trial") return [...where, 0, r.trialIndex, runOrder, r.finishedAt];
+    return [...where, 1, runOrder, r.kind === "batch" ? 0 : 1, ""];
+  };
+  const keyed = records.map((r) => ({ r, k: sortKey(r) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < a.k.length; i++) {
+      const x = a.k[i]!;
+      const y = b.k[i]!;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  });
+  return keyed.map(({ r }) => r);
+}
+
+/**
+ * The analysis of a log. It is a function of the set of records, not of their order (they are put
+ * in `canonicalOrder` first: float sums, the fit, first-seen orders), so a merged study's analysis
+ * equals that of an unsharded run of the same trials. With `shard`, the planned trials are the
+ * shard's slice's (a shard's own report); without, the whole study's.
+ */
+export function analyzeStudy(def: StudyDefinition, catalogue: readonly ScenarioDefinition[], logRecords: readonly LogRecord[], opts: { shard?: Shard } = {}): StudyAnalysis {
+  const records = canonicalOrder(def, logRecords);
   const trials = records.filter((r): r is TrialRecord => r.kind === "trial");
   const complete = trials.filter((t) => t.complete);
   const batches = records.filter((r): r is BatchRecord => r.kind === "batch");
@@ -204,7 +249,7 @@ export function analyzeStudy(def: StudyDefinition, catalogue: readonly ScenarioD
     throughput: throughputByParallel(batches, complete),
     counts: {
       trials: complete.length,
-      planned: cellsDef.length * def.replicates + ffCells.length * def.falseFailover.replicates,
+      planned: opts.shard ? [...sliceQuota(def, opts.shard).values()].reduce((a, b) => a + b, 0) : cellsDef.length * def.replicates + ffCells.length * def.falseFailover.replicates,
       cutShort: trials.length - complete.length,
       failedBatches: batches.filter((b) => b.status === "failed").length,
       unmeasured: cells.reduce((n, c) => n + c.unmeasured, 0),

@@ -74,23 +74,42 @@ export function batchSeed(studySeed: number, cell: Cell, ordinal: number): numbe
   return hash32(`${studySeed}|${cell.arm}|${cell.key}|${ordinal}`) & 0x7fffffff;
 }
 
-/** How many trials each cell still needs (cell key with arm → count), and the ordinals its earlier batches took. */
+/** How many trials each cell has finished (cell key with arm → count), and the batch ordinals its log has used. */
 export interface Progress {
   readonly finished: ReadonlyMap<string, number>;
-  readonly ordinalsUsed: ReadonlyMap<string, number>;
+  readonly ordinalsUsed: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 export const NO_PROGRESS: Progress = { finished: new Map(), ordinalsUsed: new Map() };
 
 export const armKey = (cell: Pick<Cell, "arm" | "key">): string => `${cell.arm}:${cell.key}`;
 
+/** Shard `index` of `count` (1-based): the slice of a study one CI job runs. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+export const WHOLE: Shard = { index: 1, count: 1 };
+
+/** `2/4` → shard 2 of 4; the message says what is wrong (the CLI's `--shard`). */
+export function parseShard(text: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new RangeError(`expected i/n (shard i of n, e.g. 2/4), got ${JSON.stringify(text)}`);
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  if (count < 1 || count > 1000) throw new RangeError(`the shard count must be in 1..1000, got ${count}`);
+  if (index < 1 || index > count) throw new RangeError(`the shard index must be in 1..${count}, got ${index}`);
+  return { index, count };
+}
+
+export const shardLabel = (s: Shard): string => `${s.index}/${s.count}`;
+
 /**
- * The batches still to run: per cell, its remaining trials (replicates − finished) cut into batches
- * of at most `batchSize`, the last one smaller; then all batches shuffled (Fisher–Yates) with a
- * PRNG seeded by the study's seed and how many batches came before (a resumed study draws a new
- * order for what remains, still seeded).
+ * The whole study's batches before anything ran: per cell (failover cells, then the arm's), its
+ * replicates cut into batches of at most `batchSize` (the last one smaller), ordinals 0, 1, ...;
+ * then all shuffled (Fisher–Yates) with a PRNG seeded by the study's seed. Shards deal from it.
  */
-export function planBatches(def: StudyDefinition, progress: Progress = NO_PROGRESS): Batch[] {
+export function initialPlan(def: StudyDefinition): Batch[] {
   const batches: Batch[] = [];
   const arms: [Cell[], number][] = [
     [studyCells(def), def.replicates],
@@ -98,21 +117,84 @@ export function planBatches(def: StudyDefinition, progress: Progress = NO_PROGRE
   ];
   for (const [cells, replicates] of arms) {
     for (const cell of cells) {
-      let left = Math.max(0, replicates - (progress.finished.get(armKey(cell)) ?? 0));
-      let ordinal = progress.ordinalsUsed.get(armKey(cell)) ?? 0;
-      while (left > 0) {
+      for (let left = replicates, ordinal = 0; left > 0; ordinal++) {
         const repeat = Math.min(def.batchSize, left);
         batches.push({ cell, repeat, ordinal, seed: batchSeed(def.seed, cell, ordinal) });
         left -= repeat;
-        ordinal += 1;
       }
     }
   }
-  const used = [...progress.ordinalsUsed.values()].reduce((a, b) => a + b, 0);
-  const rnd = seededRandom(hash32(`${def.seed}|order|${used}`));
-  for (let i = batches.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [batches[i], batches[j]] = [batches[j]!, batches[i]!];
-  }
+  shuffle(batches, hash32(`${def.seed}|order|0`));
   return batches;
+}
+
+/**
+ * A shard's slice of the initial plan, in its order: batch j of the shuffled plan belongs to shard
+ * (j mod count) + 1, so every shard gets a mix of cells and arms (the shuffle) and about the same
+ * number of batches; the slices are disjoint and their union is the whole plan.
+ */
+export function shardSlice(def: StudyDefinition, shard: Shard = WHOLE): Batch[] {
+  return deal(initialPlan(def), shard);
+}
+
+const deal = (initial: readonly Batch[], shard: Shard): Batch[] => initial.filter((_, j) => j % shard.count === shard.index - 1);
+
+/** Trials the shard's slice holds per cell (arm key → trials): what the shard must finish. Unsharded: the replicates. */
+export function sliceQuota(def: StudyDefinition, shard: Shard = WHOLE): Map<string, number> {
+  const quota = new Map<string, number>();
+  for (const b of shardSlice(def, shard)) quota.set(armKey(b.cell), (quota.get(armKey(b.cell)) ?? 0) + b.repeat);
+  return quota;
+}
+
+/**
+ * The batches a shard (or the whole study) still has to run. Per cell, remaining = the slice's
+ * quota − finished trials. First the slice's initial batches whose ordinal the log never used run
+ * as they are (same seed, same repeat: an uninterrupted shard runs exactly its slice, so the shards
+ * together run exactly the unsharded study's batches). The rest of a deficit (trials cut short, runs
+ * that failed) gets fresh ordinals beyond the whole study's initial plan, in a space interleaved by
+ * shard: `base + (index − 1) + count·k` (base = the cell's initial batch count), skipping ordinals
+ * the log used, so two shards never draw the same batch seed. A resumed plan is shuffled again,
+ * seeded by the study's seed and how many ordinals were used (a new, still reproducible order).
+ */
+export function planBatches(def: StudyDefinition, progress: Progress = NO_PROGRESS, shard: Shard = WHOLE): Batch[] {
+  const initial = initialPlan(def);
+  const slice = deal(initial, shard);
+  const used = (key: string): ReadonlySet<number> => progress.ordinalsUsed.get(key) ?? new Set();
+  const initialCount = new Map<string, number>();
+  const left = new Map<string, number>();
+  for (const b of initial) initialCount.set(armKey(b.cell), (initialCount.get(armKey(b.cell)) ?? 0) + 1);
+  for (const b of slice) left.set(armKey(b.cell), (left.get(armKey(b.cell)) ?? 0) + b.repeat);
+  for (const [key, n] of left) left.set(key, Math.max(0, n - (progress.finished.get(key) ?? 0)));
+
+  const batches: Batch[] = [];
+  for (const b of slice) {
+    const key = armKey(b.cell);
+    const need = left.get(key)!;
+    if (need <= 0 || used(key).has(b.ordinal)) continue;
+    const repeat = Math.min(b.repeat, need);
+    batches.push(repeat === b.repeat ? b : { ...b, repeat });
+    left.set(key, need - repeat);
+  }
+  const cells = new Map(slice.map((b) => [armKey(b.cell), b.cell]));
+  for (const [key, cell] of cells) {
+    let need = left.get(key)!;
+    for (let k = 0; need > 0; k++) {
+      const ordinal = initialCount.get(key)! + (shard.index - 1) + shard.count * k;
+      if (used(key).has(ordinal)) continue;
+      const repeat = Math.min(def.batchSize, need);
+      batches.push({ cell, repeat, ordinal, seed: batchSeed(def.seed, cell, ordinal) });
+      need -= repeat;
+    }
+  }
+  const usedCount = [...progress.ordinalsUsed.values()].reduce((n, s) => n + s.size, 0);
+  if (usedCount > 0) shuffle(batches, hash32(`${def.seed}|order|${usedCount}${shard.count > 1 ? `|shard ${shardLabel(shard)}` : ""}`));
+  return batches;
+}
+
+function shuffle<T>(xs: T[], seed: number): void {
+  const rnd = seededRandom(seed);
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
 }

@@ -22,7 +22,7 @@ import { runPool } from "../runner/pool.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { applySetOverrides, profileSpec } from "../topology/spec.js";
 import type { StudyDefinition } from "./definition.js";
-import { armKey, cellSets, falseFailoverCells, planBatches, studyCells, type Batch, type Cell } from "./design.js";
+import { armKey, cellSets, falseFailoverCells, planBatches, shardLabel, sliceQuota, studyCells, type Batch, type Cell, type Shard } from "./design.js";
 import { readLog, TrialLog, type BatchRecord, type LogRecord, type TrialRecord } from "./log.js";
 
 export const LOG_FILE = "trials.ndjson";
@@ -33,6 +33,10 @@ export interface StudyPlanFile {
   readonly id: string;
   readonly createdAt: string;
   readonly definition: StudyDefinition;
+  /** This folder's slice of the study (`--shard i/n`); absent: the whole study. */
+  readonly shard?: Shard;
+  /** A merged study (`npm run study -- merge`): the folders it was merged from. */
+  readonly mergedFrom?: readonly { readonly dir: string; readonly shard: Shard | null }[];
 }
 
 export interface RunStudyOptions {
@@ -50,6 +54,8 @@ export interface RunStudyOptions {
   readonly progress?: (line: string) => void;
   /** Run ids (tests pin them). @default newRunId */
   readonly newRunId?: () => string;
+  /** Run only this slice of the study (`--shard i/n`, design.ts `planBatches`); a resumed folder must give its own. @default the whole study */
+  readonly shard?: Shard;
 }
 
 export interface StudyExecution {
@@ -74,15 +80,15 @@ export function cellPlan(def: StudyDefinition, catalogue: readonly ScenarioDefin
   return { scenario, sets, spec: applySetOverrides(applySetOverrides(profileSpec(def.profile), scenario.topology), sets) };
 }
 
-/** What the log says is done: finished (complete) trials and batch ordinals used, per arm and cell. */
-export function progressOf(records: readonly LogRecord[]): { finished: Map<string, number>; ordinalsUsed: Map<string, number> } {
+/** What the log says is done: finished (complete) trials and the batch ordinals used, per arm and cell. */
+export function progressOf(records: readonly LogRecord[]): { finished: Map<string, number>; ordinalsUsed: Map<string, Set<number>> } {
   const finished = new Map<string, number>();
-  const ordinalsUsed = new Map<string, number>();
+  const ordinalsUsed = new Map<string, Set<number>>();
   for (const r of records) {
     if (r.kind === "validation") continue;
     const key = armKey({ arm: r.arm, key: r.cell });
     const ordinal = r.kind === "trial" ? r.batchOrdinal : r.ordinal;
-    ordinalsUsed.set(key, Math.max(ordinalsUsed.get(key) ?? 0, ordinal + 1));
+    ordinalsUsed.set(key, (ordinalsUsed.get(key) ?? new Set<number>()).add(ordinal));
     if (r.kind === "trial" && r.complete) finished.set(key, (finished.get(key) ?? 0) + 1);
   }
   return { finished, ordinalsUsed };
@@ -106,9 +112,12 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
   const clock = opts.clock ?? systemClock;
   const progress = opts.progress ?? (() => {});
   await mkdir(path.join(dir, "runs"), { recursive: true });
-  if (!(await readPlanFile(dir))) {
-    const plan: StudyPlanFile = { id: path.basename(dir), createdAt: new Date().toISOString(), definition: def };
+  const existing = await readPlanFile(dir);
+  if (!existing) {
+    const plan: StudyPlanFile = { id: path.basename(dir), createdAt: new Date().toISOString(), definition: def, ...(opts.shard ? { shard: opts.shard } : {}) };
     await writeAtomic(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 2)}\n`);
+  } else if ((existing.shard && shardLabel(existing.shard)) !== (opts.shard && shardLabel(opts.shard))) {
+    throw new HarnessError("E_INPUT", `${dir} holds ${existing.shard ? `shard ${shardLabel(existing.shard)}` : "a whole study"}, not ${opts.shard ? `shard ${shardLabel(opts.shard)}` : "a whole study"}`, "resume a folder with the shard its study.plan.json names (npm run study -- --resume DIR reads it)");
   }
   const logFile = path.join(dir, LOG_FILE);
   const { records: earlier, dropped } = await readLog(logFile, { repair: true });
@@ -116,10 +125,12 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
   const records: LogRecord[] = [...earlier];
   const log = new TrialLog(logFile);
   const { finished, ordinalsUsed } = progressOf(earlier);
-  const batches = planBatches(def, { finished, ordinalsUsed });
+  const batches = planBatches(def, { finished, ordinalsUsed }, opts.shard);
 
-  const cells: Cell[] = [...studyCells(def), ...falseFailoverCells(def)];
-  const wanted = (c: Cell): number => (c.arm === "failover" ? def.replicates : def.falseFailover.replicates);
+  // A shard counts its slice only: the cells it has trials of, each the trials its slice holds.
+  const quota = sliceQuota(def, opts.shard);
+  const cells: Cell[] = [...studyCells(def), ...falseFailoverCells(def)].filter((c) => quota.has(armKey(c)));
+  const wanted = (c: Cell): number => quota.get(armKey(c)) ?? 0;
   const totalTrials = cells.reduce((n, c) => n + wanted(c), 0);
   const doneTrials = (): number => cells.reduce((n, c) => n + Math.min(wanted(c), finished.get(armKey(c)) ?? 0), 0);
   const cellsDone = (): number => cells.filter((c) => (finished.get(armKey(c)) ?? 0) >= wanted(c)).length;
@@ -132,7 +143,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
     const rate = elapsedH > 0 ? sessionTrials / elapsedH : 0;
     const left = totalTrials - doneTrials();
     const eta = rate > 0 ? formatClock((left / rate) * 3_600_000) : "—";
-    progress(`study: cells ${cellsDone()}/${cells.length} done, trials ${doneTrials()}/${totalTrials}, ${rate.toFixed(0)} trials/h, ETA ${eta}, failures ${failedBatches} run(s) + ${unmeasured} trial(s) without a measure`);
+    progress(`study${opts.shard ? ` shard ${shardLabel(opts.shard)}` : ""}: cells ${cellsDone()}/${cells.length} done, trials ${doneTrials()}/${totalTrials}, ${rate.toFixed(0)} trials/h, ETA ${eta}, failures ${failedBatches} run(s) + ${unmeasured} trial(s) without a measure`);
   };
   if (doneTrials() > 0) progress(`resuming: ${doneTrials()}/${totalTrials} trials already finished; ${batches.length} batch(es) to run`);
 

@@ -10,6 +10,7 @@ import { esc } from "../reporting/html.js";
 import type { StudyAnalysis } from "./analyze.js";
 import { fittedSpec, falseFailoverSpec, heatmapSpec, intervalsSpec, type HeatCell } from "./charts.js";
 import type { StudyDefinition } from "./definition.js";
+import type { Shard } from "./design.js";
 import { writeAtomic } from "../reporting/atomic.js";
 import type { LogRecord, TrialRecord } from "./log.js";
 
@@ -28,6 +29,12 @@ export interface StudyReport {
   engine: string;
   /** This session's `--parallel`. */
   parallel: number;
+  /** A shard's report (`--shard i/n`): its counts are its slice's. Absent for a whole or merged study. */
+  shard?: Shard;
+  /** A merged study (`npm run study -- merge`): the shard folders it was merged from. */
+  mergedFrom?: { dir: string; shard: Shard | null }[];
+  /** What a reader must know about how complete the study is (a merge's missing or unfinished shards). */
+  notes?: string[];
   counts: StudyAnalysis["counts"];
   recommendation: StudyAnalysis["recommendation"];
   cells: StudyAnalysis["cells"];
@@ -57,19 +64,36 @@ export interface StudyReport {
   }[];
 }
 
-export function buildStudyReport(a: { id: string; definition: StudyDefinition; analysis: StudyAnalysis; records: readonly LogRecord[]; createdAt: string; interrupted: boolean; engine: string; parallel: number }): StudyReport {
+export function buildStudyReport(a: {
+  id: string;
+  definition: StudyDefinition;
+  analysis: StudyAnalysis;
+  records: readonly LogRecord[];
+  createdAt: string;
+  interrupted: boolean;
+  engine: string;
+  parallel: number;
+  shard?: Shard;
+  mergedFrom?: StudyReport["mergedFrom"];
+  /** @default completed when the analysis counts every planned trial */
+  status?: StudyReport["status"];
+  notes?: string[];
+}): StudyReport {
   const { analysis } = a;
   const ended = new Set(a.records.flatMap((r) => (r.kind === "batch" ? [r.runId] : [])));
   return {
     schemaVersion: STUDY_SCHEMA_VERSION,
     id: a.id,
     study: a.definition,
-    status: analysis.counts.trials >= analysis.counts.planned ? "completed" : "partial",
+    status: a.status ?? (analysis.counts.trials >= analysis.counts.planned ? "completed" : "partial"),
     interrupted: a.interrupted,
     createdAt: a.createdAt,
     writtenAt: new Date().toISOString(),
     engine: a.engine,
     parallel: a.parallel,
+    ...(a.shard ? { shard: a.shard } : {}),
+    ...(a.mergedFrom ? { mergedFrom: a.mergedFrom } : {}),
+    ...(a.notes?.length ? { notes: a.notes } : {}),
     counts: analysis.counts,
     recommendation: analysis.recommendation,
     cells: analysis.cells,
@@ -121,6 +145,9 @@ export function renderStudyMarkdown(r: StudyReport): string {
       `Status **${r.status}**${r.interrupted ? " (interrupted)" : ""}: ${r.counts.trials}/${r.counts.planned} trials, ${r.counts.cutShort} cut short, ${r.counts.failedBatches} failed run(s), ${r.counts.unmeasured} without a time to new scheduler.`,
     "",
   );
+  if (r.shard) L.push(`Shard ${r.shard.index}/${r.shard.count} of the study: its counts are its slice's; \`npm run study -- merge\` combines the shards' folders into the study's report.`, "");
+  if (r.mergedFrom) L.push(`Merged from ${r.mergedFrom.length} folder(s): ${r.mergedFrom.map((m) => `${m.shard ? `shard ${m.shard.index}/${m.shard.count}` : "whole"} \`${m.dir}\``).join(", ")}.`, "");
+  for (const n of r.notes ?? []) L.push(`**Note:** ${n}`, "");
   L.push("## Per cell (times in s)", "");
   L.push("| cell | n | median [95 % CI] | p90 [95 % CI] | p99 | max | pod recovery median / p99 | inside §6 window | §6 window | false failovers (upper 95 %) |");
   L.push("| --- | --: | --- | --- | --: | --: | --- | --: | --- | --- |");

@@ -94,13 +94,15 @@ describe("study design", () => {
     expect(new Set(batches.map((b) => b.seed)).size).toBe(batches.length);
   });
 
-  it("plans only what the log has not finished, with new ordinals (so new seeds)", () => {
+  it("plans only what the log has not finished: initial batches never started as they are, the rest with new ordinals (so new seeds)", () => {
     const d = study({ falseFailover: { replicates: 0 } });
     const finished = new Map([["failover:ttl-secs=6,sleep=1s", 3], ["failover:ttl-secs=10,sleep=2s", 1]]);
-    const ordinalsUsed = new Map([["failover:ttl-secs=6,sleep=1s", 2], ["failover:ttl-secs=10,sleep=2s", 1]]);
+    const ordinalsUsed = new Map([["failover:ttl-secs=6,sleep=1s", new Set([0, 1])], ["failover:ttl-secs=10,sleep=2s", new Set([0])]]);
     const batches = planBatches(d, { finished, ordinalsUsed });
     expect(batches.filter((b) => b.cell.key === "ttl-secs=6,sleep=1s")).toEqual([]);
-    expect(batches.filter((b) => b.cell.key === "ttl-secs=10,sleep=2s").map((b) => [b.repeat, b.ordinal])).toEqual([[2, 1]]);
+    // 3 replicates = batches 0 (2 trials) and 1 (1 trial); batch 0 ran and finished 1 of its 2: batch 1 runs
+    // as planned, the trial batch 0 lost gets ordinal 2, the first beyond the cell's initial batches.
+    expect(batches.filter((b) => b.cell.key === "ttl-secs=10,sleep=2s").map((b) => [b.repeat, b.ordinal]).sort()).toEqual([[1, 1], [1, 2]]);
     expect(batches.reduce((n, b) => n + b.repeat, 0)).toBe(12 - 4);
   });
 });

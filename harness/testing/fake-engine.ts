@@ -25,6 +25,14 @@ export interface FakeBehaviour {
   callMs?: number;
   /** How long `kill` and `pause` take to return, the fault in force from their start (a slow engine), ms. @default 0 */
   faultCallMs?: number;
+  /**
+   * The probe also wakes at each change of the cluster's state (a failover completing, a pod
+   * starting, a stale scheduler ending), so what it reports carries no polling quantization and a
+   * trial's durations depend on that trial's inputs only. Without it they also depend on where the
+   * probe's ticks fall, which on the virtual clock shifts with real I/O between trials (a study's
+   * fsync), so two runs of the same batch can differ by up to a tick. @default false
+   */
+  exactProbe?: boolean;
 }
 
 interface Master {
@@ -90,6 +98,18 @@ export class FakeCluster implements OwnedCluster {
       this.leader = next.name;
       this.pid++;
     }
+  }
+
+  /** The next moment the state changes by itself (virtual ms), if one is pending. */
+  nextChangeAt(): number | undefined {
+    const now = this.clock.now();
+    const podStart = this.behaviour.podStartMs ?? 200;
+    const times = [
+      this.failoverAt,
+      ...this.#m.map((m) => m.staleUntil),
+      ...[...this.pods.values()].filter((p) => !p.running).map((p) => p.createdAt + podStart),
+    ].filter((t): t is number => t !== undefined && Number.isFinite(t) && t > now);
+    return times.length ? Math.min(...times) : undefined;
   }
 
   frameworkActive(): boolean {
@@ -187,7 +207,9 @@ export function fakeProbe(cluster: FakeCluster, intervalMs: number): Probe {
     async run(sink, signal) {
       while (!signal.aborted) {
         emit(sink);
-        await cluster.clock.sleep(intervalMs, signal).catch(() => {});
+        const change = cluster.behaviour.exactProbe ? cluster.nextChangeAt() : undefined;
+        const wait = change === undefined ? intervalMs : Math.min(intervalMs, change - cluster.clock.now());
+        await cluster.clock.sleep(wait, signal).catch(() => {});
       }
     },
   };
