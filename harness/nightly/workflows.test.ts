@@ -74,4 +74,33 @@ describe(".github/workflows", () => {
     expect(job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))?.with?.name).toMatch(/strategy\.job-index/);
     expect(job.steps.find((s) => s.uses?.startsWith("mikepenz/action-junit-report"))?.with?.check_name).toMatch(/matrix\.shard/);
   });
+
+  it("study-shards.yml: a matrix of --shard i/n study jobs with one seed, then a merge job whatever they did, publishing the merged study.md", () => {
+    const text = readFileSync(path.join(DIR, "study-shards.yml"), "utf8");
+    type Job = { needs?: string; if?: string; strategy?: { "fail-fast": boolean; matrix: { shard: string } }; env?: Record<string, string>; steps: Step[] };
+    const wf = parseYaml(text) as { on: { workflow_dispatch: { inputs: Record<string, { options?: string[] }> } }; jobs: { shard: Job; merge: Job } };
+    expect(Object.keys(wf.on.workflow_dispatch.inputs)).toEqual(expect.arrayContaining(["study", "shards", "replicates", "seed"]));
+    const { shard, merge } = wf.jobs;
+    const m = /^\$\{\{ fromJSON\('(.+)'\)\[inputs\.shards\] \}\}$/.exec(shard.strategy!.matrix.shard);
+    expect(m, shard.strategy!.matrix.shard).not.toBeNull();
+    const table = JSON.parse(m![1]!) as Record<string, string[]>;
+    expect(Object.keys(table)).toEqual(wf.on.workflow_dispatch.inputs.shards!.options);
+    for (const [n, shards] of Object.entries(table)) expect(shards, n).toEqual(Array.from({ length: Number(n) }, (_, i) => `${i + 1}/${n}`));
+    expect(shard.strategy!["fail-fast"]).toBe(false);
+    // One seed for every shard (the seed decides the slices; merge refuses different definitions).
+    expect(shard.env!.SEED).toBe("${{ inputs.seed || github.run_id }}");
+    const study = shard.steps.find((s) => s.run?.includes("npm run study"))!.run!;
+    expect(study).toMatch(/--shard "\$SHARD" --seed "\$SEED"/);
+    expect(shard.steps.flatMap((s) => (s.run?.startsWith("npm run setup") ? [s.run] : []))).toHaveLength(1);
+    const upload = shard.steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;
+    expect([upload.if, upload.with?.name]).toEqual(["always()", expect.stringMatching(/^study-shard-\$\{\{ strategy\.job-index \}\}$/)]);
+    expect(merge.needs).toBe("shard");
+    expect(merge.if).toBe("always()");
+    expect(merge.steps.find((s) => s.uses?.startsWith("actions/download-artifact"))?.with?.pattern).toBe("study-shard-*");
+    expect(merge.steps.find((s) => s.run?.startsWith("npm run study"))?.run).toMatch(/^npm run study -- merge shards\/\S+ --partial/);
+    const after = merge.steps.slice(merge.steps.findIndex((s) => s.run?.startsWith("npm run study")) + 1);
+    for (const s of after) expect(s.if, s.name ?? s.uses).toBe("always()");
+    expect(after.find((s) => s.run?.includes("$GITHUB_STEP_SUMMARY"))?.run).toMatch(/-merged\/study\.md/);
+    expect(problems(text.replace("    needs: shard", "    need: shard")).join("\n")).toMatch(/need/);
+  });
 });
