@@ -85,7 +85,7 @@ export function nightlySpec(catalogue: readonly ScenarioDefinition[]): CommandSp
       set: ["key=value", "topology override for every scenario (repeatable; see npm run scenario -- --list)"],
       budget: ["DURATION", `time budget, Go style (default ${DEFAULT_BUDGET}); what does not fit is reported not-run`],
       parallel: ["N", "topologies at once per engine without its own parallel= (default: from cores and free memory; 1..16)"],
-      engine: ["URL[,parallel=N]", "run scenarios on this Docker engine too (repeatable; local = this host's; unix://, tcp://, ssh://):\nslots over all engines; an engine that dies hands its runs to the others (docs/ENGINES.md)"],
+      engine: ["URL[,parallel=N]", "run scenarios on this Docker engine (repeatable; local = this host's, the default; unix://, tcp://, ssh://):\nslots over all engines; an engine that dies hands its runs to the others (docs/ENGINES.md)"],
       shard: ["i/n", "run shard i of n: the plan's scenarios dealt longest first to n shards, the same deal every time\n(a CI matrix runs i = 1..n; docs/NIGHTLY.md)"],
       seed: ["S", "the night's seed (each scenario's fault phase seed derives from it; default random)"],
       baseline: ["FILE", "baseline: a baselines/nightly-<profile>.json or a previous night's nightly.json\n(default <baseline-dir>/nightly-<profile>.json when it exists)"],
