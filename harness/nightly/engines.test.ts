@@ -99,6 +99,9 @@ describe("a night over two engines", () => {
       { url: "local", parallel: 1, runs: 3, trials: 9, lost: null },
       { url: "tcp://b:2375", parallel: 1, runs: 0, trials: 0, lost: { at: expect.any(String), reason: expect.stringMatching(/socket closed/), runIds: [lostRun] } },
     ]);
+    // The schema checks the new fields too: an engine without its counts, a lost run without its engine, are refused.
+    expect(validateNightlyJson({ ...json, engines: [{ url: "local", parallel: 1 }] }).join("\n")).toMatch(/\/engines\/0: must have required property 'runs'/);
+    expect(validateNightlyJson({ ...json, scenarios: [{ ...byName["kill-b"], lostRuns: [{ runId: lostRun, reason: "x" }] }] }).join("\n")).toMatch(/\/scenarios\/0\/lostRuns\/0: must have required property 'engine'/);
     expect(progress.some((l) => /^kill-b: engine tcp:\/\/b:2375 is gone.*its run goes to another engine whole; slot 2 \(tcp:\/\/b:2375\) stops/.test(l))).toBe(true);
     expect(progress.some((l) => /^engine tcp:\/\/b:2375: .*LOST at/.test(l))).toBe(true);
     const md = await readFile(path.join(dir, "summary.md"), "utf8");

@@ -123,6 +123,7 @@ describe("a sharded night", () => {
       const { result, json, junit, progress } = await night({ index, count: 2 }, baselineFile);
       const mine = shards[index - 1]!;
       expect(json.shard).toEqual({ index, count: 2, scenarios: mine });
+      expect(validateNightlyJson({ ...json, shard: { index: 1, count: 1, scenarios: mine } }).join("\n")).toMatch(/\/shard\/count: must be >= 2/);
       // The other shard's scenarios are absent, not not-run.
       expect(json.scenarios.map((s) => s.name).sort()).toEqual([...mine].sort());
       expect(json.scenarios.every((s) => s.status === "pass")).toBe(true);
