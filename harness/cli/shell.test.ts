@@ -201,6 +201,18 @@ describe("runCommand: the run", () => {
   });
 });
 
+describe("runCommand: a command that can never finish", () => {
+  it("fails (exit 2, saying so) when the event loop drains under it, instead of Node's silent exit 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../testing/shell-child.ts", import.meta.url))], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SHELL_CHILD_STALL: "1" } });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(err).toContain("stalling");
+    expect(err).toContain("error [E_INTERNAL]: shell-child stopped with work still under way");
+    expect(code).toBe(2);
+  });
+});
+
 describe("runCommand: Ctrl-C", () => {
   it("aborts ctx.signal, runs the teardown, exits 130; npm's doubled SIGINT counts as one press", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../testing/shell-child.ts", import.meta.url))], { stdio: ["pipe", "pipe", "pipe"] });

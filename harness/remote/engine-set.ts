@@ -23,10 +23,15 @@ import type { RunEngine } from "../runner/engine.js";
 import { executeRun, type RunOutcome } from "../runner/execute-run.js";
 import type { RunPlan } from "../runner/plan.js";
 import { defaultParallelism } from "../runner/pool.js";
+import { historyFromNdjson } from "../history/history.js";
 import { readImagesFile } from "../setup/images.js";
 import { connectEngine, parseEngineUrl, type EngineTarget } from "./engine-url.js";
 import { ensureImagesOn, ensureRunnerOn } from "./images.js";
 import { runScenarioOnEngine } from "./scenario.js";
+
+/** How often an engine running a remote run is pinged, and how many failed pings in a row mean it is gone. */
+const WATCH_INTERVAL_MS = 5_000;
+const WATCH_MISSES = 3;
 
 /** `--engine local`: this host's engine (DOCKER_HOST, else the default socket), run in this process. */
 export const LOCAL_ENGINE = "local";
@@ -201,12 +206,13 @@ export class EngineSet {
       await o.onTrial?.(t);
     };
     m.running.add(o.runId);
+    const watch = m.local ? null : this.#watch(m, o.signal);
     try {
       let outcome: RunOutcome;
       try {
         outcome = m.local
           ? await executeRun(plan, { engine: m.local, signal: o.signal, outDir: o.outDir, runId: o.runId, progress: o.progress, onTrial, ...(o.clock ? { clock: o.clock } : {}), ...(o.invocation ? { invocation: o.invocation } : {}) })
-          : await runRemote(m.target!, plan, o, onTrial);
+          : await Promise.race([runRemote(m.target!, plan, { ...o, signal: watch!.signal }, onTrial), watch!.lost]);
       } catch (err) {
         if (!o.signal.aborted) await this.#checkAlive(m, err);
         throw err;
@@ -216,8 +222,42 @@ export class EngineSet {
       m.use.trials += outcome.result.trials.length;
       return outcome;
     } finally {
+      watch?.stop();
       m.running.delete(o.runId);
     }
+  }
+
+  /**
+   * While a run is under way on another engine: a ping every WATCH_INTERVAL_MS; WATCH_MISSES in a
+   * row that fail mark the engine lost, abort the run (its runner is asked to stop, which fails
+   * quietly on a dead engine) and reject `lost`. The run's own calls cannot be relied on to end: a
+   * container wait on an engine that died mid-request was seen never to settle.
+   */
+  #watch(m: Member, signal: AbortSignal): { signal: AbortSignal; lost: Promise<never>; stop: () => void } {
+    const own = new AbortController();
+    const relay = (): void => own.abort(signal.reason);
+    if (signal.aborted) relay();
+    else signal.addEventListener("abort", relay, { once: true });
+    let misses = 0;
+    let reject: (err: unknown) => void = () => {};
+    const lost = new Promise<never>((_, r) => (reject = r));
+    lost.catch(() => {});
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || own.signal.aborted) return;
+      busy = true;
+      m.ping().then(
+        () => void (misses = 0),
+        (err: unknown) => {
+          if (++misses < WATCH_MISSES) return;
+          const reason = `${(err as Error).message} (${misses} pings in a row, ${WATCH_INTERVAL_MS / 1000}s apart, while a run was under way)`;
+          m.use.lost ??= { at: new Date().toISOString(), reason, runIds: [...m.running] };
+          own.abort(new EngineLost(m.use.url, reason, []));
+          reject(new EngineLost(m.use.url, reason, [], { cause: err }));
+        },
+      ).finally(() => void (busy = false));
+    }, WATCH_INTERVAL_MS);
+    return { signal: own.signal, lost, stop: () => { clearInterval(timer); signal.removeEventListener("abort", relay); } };
   }
 
   #member(slot: number): Member {
@@ -277,15 +317,26 @@ export function planArgs(plan: RunPlan): string[] {
 /** A run on another engine: its report comes back, and its trials then reach `onTrial` in order. */
 async function runRemote(target: EngineTarget, plan: RunPlan, o: EngineRunOptions, onTrial: (t: TrialResult) => Promise<void>): Promise<RunOutcome> {
   await using teardown = new TeardownStack();
-  const lines = lineSplitter((line) => o.progress(line));
+  // Its progress (stderr), without the runner's own clock; its stdout is the run's summary, which is in its report.
+  const progress = lineSplitter((line) => o.progress(line.replace(/^\[\d+:\d\d\] /, "")));
   const remote = await runScenarioOnEngine({
     target, runId: o.runId, scenario: plan.scenario.name, args: planArgs(plan), outDir: o.outDir, signal: o.signal, teardown,
-    progress: o.progress, stdout: lines, stderr: lines,
+    progress: o.progress, stdout: () => {}, stderr: progress,
   });
   if (!remote.reportDir) throw new HarnessError("E_REPORT", `no report came back from the run ${o.runId} on ${target.url} (runner exit ${String(remote.code)})`, "see the run's output above");
-  const result = JSON.parse(await readFile(path.join(remote.reportDir, "result.json"), "utf8")) as RunResult;
+  const result = await readRunReport(remote.reportDir);
   for (const t of result.trials) await onTrial(t);
   return { result, reportDir: remote.reportDir };
+}
+
+/** A run's result as `executeRun` returns it, from its report folder: result.json with each trial's history from history.ndjson. */
+async function readRunReport(dir: string): Promise<RunResult> {
+  const [json, ndjson] = await Promise.all([readFile(path.join(dir, "result.json"), "utf8"), readFile(path.join(dir, "history.ndjson"), "utf8")]).catch((err: Error) => {
+    throw new HarnessError("E_REPORT", `the report that came back in ${dir} is incomplete: ${err.message}`, "see the run's output above");
+  });
+  const result = JSON.parse(json) as Omit<RunResult, "trials"> & { trials: Omit<TrialResult, "history">[] };
+  const histories = new Map(historyFromNdjson(ndjson).map((h) => [h.trial, h.entries]));
+  return { ...result, trials: result.trials.map((t) => ({ ...t, history: histories.get(t.index) ?? [] })) };
 }
 
 /** Feeds whole lines of a byte stream to `fn` (a runner's output, into the caller's progress). */

@@ -194,9 +194,16 @@ export async function removeStaleSecondEngines(parent = "/tmp"): Promise<string[
   return removed;
 }
 
-/** Pids of processes in the namespace (`ip netns pids`) or whose command line names the folder (containerd, shims). */
+/**
+ * Pids of processes in the namespace (`ip netns pids`), whose command line names the folder
+ * (containerd, shims), or in the engine's cgroups (its containers, each in a network namespace of
+ * its own: they outlive a dockerd that was killed, as on a host whose engine died).
+ */
 async function leftoverPids(netns: string, dir: string): Promise<number[]> {
   const pids = new Set<number>();
+  for (const hierarchy of await readdir("/sys/fs/cgroup").catch(() => [] as string[])) {
+    for (const pid of await cgroupPids(path.join("/sys/fs/cgroup", hierarchy, netns))) pids.add(pid);
+  }
   if (await netnsExists(netns)) {
     const r = await run("ip", ["netns", "pids", netns], { timeoutMs: 10_000 });
     for (const l of r.output.split("\n")) if (/^\d+$/.test(l.trim())) pids.add(Number(l.trim()));
@@ -207,6 +214,13 @@ async function leftoverPids(netns: string, dir: string): Promise<number[]> {
     if (cmdline.includes(dir)) pids.add(Number(entry));
   }
   return [...pids];
+}
+
+/** The pids in a cgroup and every cgroup below it. */
+async function cgroupPids(cg: string): Promise<number[]> {
+  const own = (await readFile(path.join(cg, "cgroup.procs"), "utf8").catch(() => "")).split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+  const subs = (await readdir(cg, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory());
+  return [...own, ...(await Promise.all(subs.map((d) => cgroupPids(path.join(cg, d.name))))).flat()];
 }
 
 /** Shell lines that mount the cgroup hierarchies (and the tmpfs holding them) as the host has them under /sys/fs/cgroup. */

@@ -1,6 +1,7 @@
 /**
  * A tiny command for shell.test.ts: runs under the shell, defers a teardown step, and waits on
- * ctx.signal "forever", so the test can interrupt it as a user would.
+ * ctx.signal "forever", so the test can interrupt it as a user would. With SHELL_CHILD_STALL=1 it
+ * instead awaits a promise nothing will ever settle (the event loop drains with the command under way).
  */
 import { sleep } from "../async/sleep.js";
 import { defineCommand, runCommand } from "../cli/shell.js";
@@ -12,6 +13,10 @@ const waits = defineCommand({
   options: {},
   optionHelp: {},
   async run(ctx) {
+    if (process.env.SHELL_CHILD_STALL === "1") {
+      ctx.progress("stalling");
+      await new Promise<void>(() => {});
+    }
     // The teardown waits for a line on stdin: the interrupt handlers stay installed until the test
     // has sent every signal it means to (it may be descheduled between two kill() calls).
     ctx.teardown.defer(async () => {
