@@ -24,7 +24,7 @@ const parse = (argv: string[]): Promise<StudyCliInput | null> => parseCommand(st
 describe("npm run study: the command line", () => {
   it("takes a shorthand with overrides, and --grid without a file", async () => {
     const a = await parse(["ttl", "--replicates", "3", "--profile", "fast", "--seed", "5", "--parallel", "2"]);
-    expect(a).toMatchObject({ definition: { name: "ttl", replicates: 3, profile: "fast", seed: 5, factors: { "ttl-secs": ["10", "20", "30"] } }, parallel: 2, resume: false });
+    expect(a).toMatchObject({ definition: { name: "ttl", replicates: 3, profile: "fast", seed: 5, factors: { "ttl-secs": ["10", "20", "30"] } }, engines: [{ url: "local", parallel: 2 }], resume: false });
     expect(a!.dir).toMatch(/out\/studies\/ttl\/\d{8}-\d{6}-[0-9a-f]{4}$/);
     const g = await parse(["--grid", "ttl-secs=10,20,30", "--grid", "file-check-frequency=5s,10s,20s", "--scenario", "kill-leader", "--replicates", "20"]);
     expect(g!.definition).toMatchObject({ name: "grid", scenario: "kill-leader", replicates: 20, factors: { "ttl-secs": ["10", "20", "30"], "file-check-frequency": ["5s", "10s", "20s"] }, falseFailover: { factors: ["ttl-secs"] } });

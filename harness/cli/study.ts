@@ -20,10 +20,12 @@ import { PROJECT_ROOT } from "../paths.js";
 import type { RunEngine } from "../runner/engine.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import { defaultParallelism } from "../runner/pool.js";
+import { describeEngineSpecs, EngineSet, engineUseLines, LOCAL_ENGINE, parseEngineSpecs, type EngineSpec } from "../remote/engine-set.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { analyzeStudy } from "../study/analyze.js";
 import { validateStudy, type StudyDefinition } from "../study/definition.js";
-import { falseFailoverCells, planBatches, studyCells } from "../study/design.js";
+import { falseFailoverCells, initialPlan, parseShard, planBatches, shardLabel, studyCells, type Shard } from "../study/design.js";
+import { mergedDir, mergeStudies } from "../study/merge.js";
 import { estimateMs, LOG_FILE, progressOf, readPlanFile, runStudy } from "../study/execute.js";
 import { readLog } from "../study/log.js";
 import { buildStudyReport, recommendationLine, writeStudyReports, type StudyReport } from "../study/report.js";
@@ -36,9 +38,13 @@ export interface StudyCliInput {
   /** The study's folder: new (reports/studies/<name>/<id>/) or the one resumed. */
   readonly dir: string;
   readonly resume: boolean;
-  readonly parallel: number;
-  readonly parallelWhy: string;
+  /** The engines (`--engine`; none given: this host's), each with its parallelism. */
+  readonly engines: readonly EngineSpec[];
   readonly dryRun: boolean;
+  /** `--shard i/n` (or, resumed, the folder's own): run only that slice of the study. */
+  readonly shard?: Shard;
+  /** `merge DIR...`: combine shard folders into `dir` instead of running anything. */
+  readonly merge?: { readonly dirs: readonly string[]; readonly partial: boolean };
 }
 
 const OPTIONS = {
@@ -53,9 +59,12 @@ const OPTIONS = {
   target: { type: "string" },
   "false-failover-replicates": { type: "string" },
   parallel: { type: "string" },
+  engine: { type: "string", multiple: true },
   out: { type: "string" },
   resume: { type: "string" },
   "dry-run": { type: "boolean" },
+  shard: { type: "string" },
+  partial: { type: "boolean" },
   list: { type: "boolean" },
 } as const;
 
@@ -77,7 +86,7 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
   return {
     name: "study",
     usage:
-      "npm run study -- <shorthand|FILE.yaml> [--replicates N] [--profile P] [--parallel N] [--dry-run] | --grid key=v1,v2 [--grid ...] --scenario S --replicates N | --resume DIR | --list",
+      "npm run study -- <shorthand|FILE.yaml> [--replicates N] [--profile P] [--parallel N] [--dry-run] | --grid key=v1,v2 [--grid ...] --scenario S --replicates N | --resume DIR | --list | merge DIR... [--partial] [--out DIR]",
     summary:
       "Runs a tuning study: every cell of a grid of --set values, replicates per cell in batches on one topology each, batches in a seeded random order, " +
       "a false-failover arm; reports per-cell failover times with intervals, false-failover rates, a linear model beside the §6 model, and a recommendation (docs/STUDY.md).",
@@ -93,16 +102,23 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
       "batch-size": ["K", "trials per topology (default 5)"],
       target: ["F", "false-failover upper bound the recommendation must stay under, as a fraction (default 0.01)"],
       "false-failover-replicates": ["N", "trials per lease setting in the false-failover arm (default 10; 0 turns it off)"],
-      parallel: ["N", "topologies at once (default: from cores and free memory, printed)"],
+      parallel: ["N", "topologies at once per engine without its own parallel= (default: from cores and free memory, printed)"],
+      engine: ["URL[,parallel=N]", "run batches on this Docker engine too (repeatable; local = this host's; unix://, tcp://, ssh:// as for npm run scenario): slots over all engines, an engine that dies hands its batches to the others (docs/ENGINES.md)"],
       out: ["DIR", "reports root (default reports/); the study goes to DIR/studies/<name>/<id>/"],
       resume: ["DIR", "continue the study in DIR (its definition is read from DIR; only --parallel may be given)"],
       "dry-run": "print the cells, the trial count and an estimated duration; run nothing",
+      shard: ["i/n", "run only shard i of n of the study (a CI matrix job each; same seed → same slice); the folder is <id>-shard-<i>-of-<n>; `merge` combines them (docs/STUDY.md)"],
+      partial: "with merge: merge the shards that are there when some are missing (the report is partial and names them)",
       list: "list the shorthands",
     },
-    positionals: { name: "study", min: 0, max: 1 },
+    positionals: { name: "study", min: 0, max: Infinity },
     epilog: "shorthands live in scenarios/studies/ (npm run study -- --list); the study file's fields: docs/STUDY.md",
     parse: async ({ values, positionals }: CommandArgs<typeof OPTIONS>) => {
       const names = await shorthands(ctx.studiesDir);
+      if (positionals[0] === "merge") return parseMerge(ctx, values, positionals.slice(1));
+      if (positionals.length > 1) throw new InputError(`unexpected argument ${JSON.stringify(positionals[1])}`, "name one study (a shorthand or a file); `merge DIR...` combines shard folders");
+      if (values.partial) throw new InputError("--partial goes with merge only", "npm run study -- merge DIR... --partial");
+      const shard = shardOption(values.shard);
       if (values.list) {
         const table = new Table({ head: ["shorthand", "scenario", "factors", "description"], style: tableStyle(), wordWrap: true, colWidths: [24, 16, 40, 50] });
         for (const n of names) {
@@ -113,19 +129,18 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
         return null;
       }
       const auto = defaultParallelism();
-      const parallel = intOption("parallel", values.parallel, auto.parallel, 1, 32);
-      const parallelWhy = values.parallel === undefined ? `default: ${auto.why}` : "--parallel";
+      const engines = parseEngineSpecs(values.engine, { ...(values.parallel === undefined ? {} : { parallel: intOption("parallel", values.parallel, auto.parallel, 1, 32) }), local: auto });
 
       if (values.resume !== undefined) {
-        const extra = Object.keys(values).filter((k) => !["resume", "parallel", "dry-run"].includes(k));
-        if (extra.length || positionals.length) throw new InputError(`--resume takes the study's own definition: ${[...extra.map((k) => `--${k}`), ...positionals].join(", ")} cannot be given with it`, "only --parallel and --dry-run go with --resume");
+        const extra = Object.keys(values).filter((k) => !["resume", "parallel", "engine", "dry-run"].includes(k));
+        if (extra.length || positionals.length) throw new InputError(`--resume takes the study's own definition: ${[...extra.map((k) => `--${k}`), ...positionals].join(", ")} cannot be given with it`, "only --parallel, --engine and --dry-run go with --resume");
         const dir = path.resolve(values.resume);
         const plan = await readPlanFile(dir).catch((err: Error) => {
           throw new InputError(`--resume ${dir}: cannot read its study.plan.json: ${err.message}`, "give the folder of a study (reports/studies/<name>/<id>/)");
         });
         if (!plan) throw new InputError(`--resume ${dir}: no study.plan.json there`, "give the folder of a study (reports/studies/<name>/<id>/)");
         const definition = validateStudy(plan.definition, path.join(values.resume, "study.plan.json"), ctx.catalogue);
-        return { definition, dir, resume: true, parallel, parallelWhy, dryRun: values["dry-run"] ?? false };
+        return { definition, dir, resume: true, engines, dryRun: values["dry-run"] ?? false, ...(plan.shard ? { shard: plan.shard } : {}) };
       }
 
       let raw: Record<string, unknown>;
@@ -180,8 +195,9 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
       if (ffr !== undefined) raw.falseFailover = { ...((raw.falseFailover as object | undefined) ?? {}), replicates: ffr };
       const definition = validateStudy(raw, source, ctx.catalogue);
       const outRoot = await writableDirOption("out", values.out, ctx.defaultOut ?? path.join(PROJECT_ROOT, "reports"));
-      const dir = path.join(outRoot, "studies", definition.name, newRunId());
-      return { definition, dir, resume: false, parallel, parallelWhy, dryRun: values["dry-run"] ?? false };
+      // A shard's folder says which it is, so the CI jobs' artifacts do not collide.
+      const dir = path.join(outRoot, "studies", definition.name, `${newRunId()}${shard ? `-shard-${shard.index}-of-${shard.count}` : ""}`);
+      return { definition, dir, resume: false, engines, dryRun: values["dry-run"] ?? false, ...(shard ? { shard } : {}) };
     },
   };
 }
@@ -191,17 +207,19 @@ export function dryRunText(input: StudyCliInput, catalogue: readonly ScenarioDef
   const def = input.definition;
   const cells = studyCells(def);
   const ff = falseFailoverCells(def);
-  const batches = planBatches(def, done);
+  const batches = planBatches(def, done, input.shard);
   const trials = batches.reduce((n, b) => n + b.repeat, 0);
-  const est = estimateMs(def, catalogue, batches, input.parallel);
+  const slots = describeEngineSpecs(input.engines);
+  const est = estimateMs(def, catalogue, batches, slots.slots);
   const lines = [
     `study ${def.name}: scenario ${def.scenario}, profile ${def.profile}, seed ${def.seed}`,
     `cells (${cells.length} × ${def.replicates} replicate(s)):`,
     ...cells.map((c) => `  ${c.key}`),
     ff.length ? `false-failover arm, ${def.falseFailover.scenario} (${ff.length} setting(s) × ${def.falseFailover.replicates}):` : "false-failover arm: off",
     ...ff.map((c) => `  ${c.key}`),
-    `${trials} trial(s) to run in ${batches.length} batch(es) of at most ${def.batchSize}, in a seeded random order; --parallel ${input.parallel} (${input.parallelWhy})`,
-    `estimated duration: ${formatClock(est)} (30 s per topology launch plus each trial's expected length, over ${input.parallel} slot(s); a loaded machine is slower)`,
+    `${trials} trial(s) to run in ${batches.length} batch(es) of at most ${def.batchSize}, in a seeded random order; ${slots.text}`,
+    ...(input.shard ? [`shard ${shardLabel(input.shard)}: these are its slice's, of the study's ${initialPlan(def).length} batch(es), ${initialPlan(def).reduce((n, b) => n + b.repeat, 0)} trial(s) (\`npm run study -- merge\` combines the shards' folders)`] : []),
+    `estimated duration: ${formatClock(est)} (30 s per topology launch plus each trial's expected length, over ${slots.slots} slot(s); a loaded machine is slower)`,
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -222,19 +240,22 @@ export async function studyCli(argv: readonly string[], ctx: StudyCliContext): P
     ...studySpec(ctx, (s) => process.stdout.write(s)),
     async run({ input, signal, progress, out, setCleanupHint }) {
       if (!input) return 0;
+      if (input.merge) return runMerge(input, ctx, progress, out);
       const def = input.definition;
       const done = input.resume ? progressOf((await readLog(path.join(input.dir, LOG_FILE))).records) : undefined;
       if (input.dryRun) {
         out(dryRunText(input, ctx.catalogue, done));
         return 0;
       }
-      setCleanupHint(`the study's runs are labelled k8sm-chaos.run-id=<run id> (see ${path.join(input.dir, LOG_FILE)}); \`npm run reap\` removes what is left once the Docker engine answers`);
-      const engine = await (ctx.engine ?? (() => dockerEngine()))();
-      progress(`study ${def.name}: ${input.resume ? "resuming" : "starting"} ${input.dir}; seed ${def.seed}; --parallel ${input.parallel} (${input.parallelWhy})`);
-      const exec = await runStudy({ definition: def, catalogue: ctx.catalogue, engine, signal, dir: input.dir, parallel: input.parallel, progress });
+      const reapHint = input.engines.map((e) => (e.target ? `\`npm run reap -- --engine ${e.url}\`` : "`npm run reap`")).join(", ");
+      setCleanupHint(`the study's runs are labelled k8sm-chaos.run-id=<run id> (see ${path.join(input.dir, LOG_FILE)}); ${reapHint} removes what is left once the Docker engine answers`);
+      const engines = await EngineSet.open(input.engines, { signal, progress, localEngine: ctx.engine ?? (() => dockerEngine()) });
+      progress(`study ${def.name}${input.shard ? ` shard ${shardLabel(input.shard)}` : ""}: ${input.resume ? "resuming" : "starting"} ${input.dir}; seed ${def.seed}; ${describeEngineSpecs(engines.uses).text}`);
+      const exec = await runStudy({ definition: def, catalogue: ctx.catalogue, engines, signal, dir: input.dir, progress, ...(input.shard ? { shard: input.shard } : {}) });
+      for (const line of engineUseLines(engines.uses)) progress(line);
       const plan = await readPlanFile(input.dir);
-      const analysis = analyzeStudy(def, ctx.catalogue, exec.records);
-      const report = buildStudyReport({ id: path.basename(input.dir), definition: def, analysis, records: exec.records, createdAt: plan?.createdAt ?? new Date().toISOString(), interrupted: exec.interrupted, engine: engine.endpoint ?? dockerEndpoint(), parallel: input.parallel });
+      const analysis = analyzeStudy(def, ctx.catalogue, exec.records, input.shard ? { shard: input.shard } : {});
+      const report = buildStudyReport({ id: path.basename(input.dir), definition: def, analysis, records: exec.records, createdAt: plan?.createdAt ?? new Date().toISOString(), interrupted: exec.interrupted, engine: engines.uses.map((u) => (u.url === LOCAL_ENGINE ? dockerEndpoint() : u.url)).join(", "), parallel: engines.slots, ...(input.shard ? { shard: input.shard } : {}) });
       await writeStudyReports(input.dir, report);
       progress(`reports written to ${input.dir} (study.html, study.md, study.json, ${LOG_FILE})`);
       out(summaryTable(report));
@@ -250,4 +271,39 @@ export async function studyCli(argv: readonly string[], ctx: StudyCliContext): P
     },
   });
   return runCommand(command, argv);
+}
+
+function shardOption(text: string | undefined): Shard | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseShard(text);
+  } catch (err) {
+    throw new InputError(`--shard ${text}: ${(err as Error).message}`, "e.g. --shard 2/4: the second of 4 slices (a CI matrix job each)");
+  }
+}
+
+/** `merge DIR... [--partial] [--out DIR]`: only those go with it; the folders themselves are checked by `mergeStudies`. */
+async function parseMerge(ctx: StudyCliContext, values: CommandArgs<typeof OPTIONS>["values"], dirs: readonly string[]): Promise<StudyCliInput> {
+  const extra = Object.keys(values).filter((k) => !["out", "partial"].includes(k));
+  if (extra.length) throw new InputError(`merge takes the shards' own definition: ${extra.map((k) => `--${k}`).join(", ")} cannot be given with it`, "only --out and --partial go with merge");
+  if (!dirs.length) throw new InputError("merge: no folder given", "npm run study -- merge reports/studies/<name>/<id>-shard-1-of-2 reports/studies/<name>/<id>-shard-2-of-2");
+  const plan = await readPlanFile(path.resolve(dirs[0]!)).catch((err: Error) => {
+    throw new InputError(`merge: ${dirs[0]}: cannot read its study.plan.json: ${err.message}`, "give the folders of a study's shards");
+  });
+  if (!plan) throw new InputError(`merge: ${dirs[0]}: no study.plan.json there (not a study folder)`, "give the folders of a study's shards (reports/studies/<name>/<id>-shard-<i>-of-<n>/)");
+  const definition = validateStudy(plan.definition, path.join(dirs[0]!, "study.plan.json"), ctx.catalogue);
+  const outRoot = await writableDirOption("out", values.out, ctx.defaultOut ?? path.join(PROJECT_ROOT, "reports"));
+  return { definition, dir: mergedDir(outRoot, definition.name), resume: false, engines: [], dryRun: false, merge: { dirs, partial: values.partial ?? false } };
+}
+
+/** Merges, writes the reports, prints the summary; exits 2 (after writing) when the merged study is partial. */
+async function runMerge(input: StudyCliInput, ctx: StudyCliContext, progress: (line: string) => void, out: (s: string) => void): Promise<number> {
+  const { report, dir } = await mergeStudies({ dirs: input.merge!.dirs, out: input.dir, catalogue: ctx.catalogue, partial: input.merge!.partial, progress });
+  progress(`reports written to ${dir} (study.html, study.md, study.json, ${LOG_FILE})`);
+  out(summaryTable(report));
+  out(recommendationLine(report));
+  if (report.status !== "completed") {
+    throw new HarnessError("E_INTERNAL", `the merged study is partial: ${report.counts.trials}/${report.counts.planned} trials (${(report.notes ?? []).join("; ")})`, "run or resume the shards it names, then merge again (the partial report is written)");
+  }
+  return 0;
 }

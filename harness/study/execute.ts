@@ -1,8 +1,11 @@
 /**
- * Runs a study's batches: each batch is one `executeRun` (one topology, `repeat` trials), up to
- * `parallel` at once through `runPool`; every trial is appended to `trials.ndjson` as it ends
- * (`onTrial`), so a study killed at any moment keeps every finished trial, and `runStudy` on the
- * same folder (`--resume`) runs only what remains. Once a batch's run is over (its containers
+ * Runs a study's batches: each batch is one run (one topology, `repeat` trials) on one of the
+ * engines' slots (`EngineSet`: this host's engine, and others with `--engine`), as many at once as
+ * there are slots, through `runPool`; every trial is appended to `trials.ndjson` as it ends
+ * (`onTrial`; a run on another engine: once its report is back), so a study killed at any moment
+ * keeps every finished trial, and `runStudy` on the same folder (`--resume`) runs only what
+ * remains. An engine that dies hands its batches back: their trials not yet logged run on the other
+ * engines, and a batch record `engine-lost` says so. Once a batch's run is over (its containers
  * removed, their logs complete) its probes are validated against the emulations' ground truth, as
  * the bench does, and that too is appended.
  */
@@ -15,10 +18,10 @@ import { parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/
 import type { TrialResult } from "../reporting/result.js";
 import { formatClock } from "../cli/shell.js";
 import { systemClock, type Clock } from "../runner/clock.js";
-import type { RunEngine } from "../runner/engine.js";
-import { executeRun } from "../runner/execute-run.js";
+import type { RunOutcome } from "../runner/execute-run.js";
 import { resolvePlan, type RunPlan } from "../runner/plan.js";
-import { runPool } from "../runner/pool.js";
+import { HandBack, runPool } from "../runner/pool.js";
+import { EngineLost, type EngineSet } from "../remote/engine-set.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { applySetOverrides, profileSpec } from "../topology/spec.js";
 import type { StudyDefinition } from "./definition.js";
@@ -42,13 +45,12 @@ export interface StudyPlanFile {
 export interface RunStudyOptions {
   readonly definition: StudyDefinition;
   readonly catalogue: readonly ScenarioDefinition[];
-  readonly engine: RunEngine;
+  /** Where batches run: one batch (topology) per slot at once. */
+  readonly engines: EngineSet;
   /** Aborting it (Ctrl-C) starts no further batch; batches under way end as `executeRun` does. */
   readonly signal: AbortSignal;
   /** The study's folder (reports/studies/<name>/<id>/); the runs' reports go to its runs/. */
   readonly dir: string;
-  /** Batches (topologies) at once. */
-  readonly parallel: number;
   /** @default the process's clock */
   readonly clock?: Clock;
   readonly progress?: (line: string) => void;
@@ -64,6 +66,8 @@ export interface StudyExecution {
   readonly interrupted: boolean;
   /** Batches whose run failed (a harness error), this session. */
   readonly failedBatches: number;
+  /** Batches handed to another engine because theirs died, this session. */
+  readonly handedBack: number;
   /** Trials run this session, and its wall time. */
   readonly sessionTrials: number;
   readonly sessionMs: number;
@@ -108,7 +112,8 @@ export async function readPlanFile(dir: string): Promise<StudyPlanFile | null> {
 }
 
 export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
-  const { definition: def, signal, dir, parallel } = opts;
+  const { definition: def, signal, dir, engines } = opts;
+  const parallel = engines.slots;
   const clock = opts.clock ?? systemClock;
   const progress = opts.progress ?? (() => {});
   await mkdir(path.join(dir, "runs"), { recursive: true });
@@ -137,6 +142,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
   const t0 = clock.now();
   let sessionTrials = 0;
   let failedBatches = 0;
+  let handedBack = 0;
   let unmeasured = 0;
   const report = (): void => {
     const elapsedH = (clock.now() - t0) / 3_600_000;
@@ -147,7 +153,13 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
   };
   if (doneTrials() > 0) progress(`resuming: ${doneTrials()}/${totalTrials} trials already finished; ${batches.length} batch(es) to run`);
 
-  await runPool(batches, { parallel, signal }, async (batch: Batch, slot: number, poolSignal: AbortSignal) => {
+  const onHandBack = (h: HandBack<Batch>, batch: Batch, slot: number): void => {
+    handedBack += 1;
+    progress(`[slot ${slot + 1}] ${h.message}: ${batch.cell.arm} ${batch.cell.key} batch ${batch.ordinal + 1} (${h.job?.repeat ?? batch.repeat} trial(s)) goes to another engine; this slot stops`);
+  };
+  await runPool(batches, { parallel, signal, onHandBack }, async (batch: Batch, slot: number, poolSignal: AbortSignal) => {
+    const engine = engines.urlOf(slot);
+    if (!engines.alive(slot)) throw new HandBack(`engine ${engine} is gone`);
     const runId = (opts.newRunId ?? newRunId)();
     const { scenario, sets, spec } = cellPlan(def, opts.catalogue, batch.cell);
     const key = armKey(batch.cell);
@@ -155,7 +167,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
     const started = clock.now();
     const runPlan: RunPlan = { scenario, spec, repeat: batch.repeat, seed: batch.seed, options: { profile: def.profile, sets, scenarioOverrides: scenario.topology, study: { name: def.name, id: path.basename(dir), arm: batch.cell.arm, cell: batch.cell.key, batch: batch.ordinal } } };
     const reportRel = path.join("runs", scenario.name, runId, "report.html");
-    progress(`[slot ${slot + 1}] ${batch.cell.arm} ${batch.cell.key}: batch ${batch.ordinal + 1}, ${batch.repeat} trial(s), seed ${batch.seed}, run ${runId}`);
+    progress(`[slot ${slot + 1}] ${batch.cell.arm} ${batch.cell.key}: batch ${batch.ordinal + 1}, ${batch.repeat} trial(s), seed ${batch.seed}, run ${runId}${engines.uses.length > 1 ? ` on ${engine}` : ""}`);
     const onTrial = async (trial: TrialResult): Promise<void> => {
       const complete = !isCutShort(trial);
       let replicate: number | null = null;
@@ -183,6 +195,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
         failover: m.faultT === null ? null : m.timeToNewSchedulerMs !== null || m.phases.newLeaderElectedMs !== null,
         report: reportRel,
         parallel,
+        engine,
         finishedAt: new Date().toISOString(),
       };
       if (complete && batch.cell.arm === "failover" && m.timeToNewSchedulerMs === null) unmeasured += 1;
@@ -196,28 +209,37 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
     const relay = (): void => own.abort(poolSignal.reason);
     if (poolSignal.aborted) relay();
     else poolSignal.addEventListener("abort", relay, { once: true });
-    const outcome = await executeRun(runPlan, { engine: opts.engine, signal: own.signal, outDir: path.join(dir, "runs"), runId, clock, onTrial, progress: (l) => progress(`[slot ${slot + 1}] ${l}`) }).finally(() =>
-      poolSignal.removeEventListener("abort", relay),
-    );
+    const batchRecord = async (status: BatchRecord["status"], error?: { code: string; message: string }): Promise<void> => {
+      const rec: BatchRecord = {
+        kind: "batch", arm: batch.cell.arm, cell: batch.cell.key, runId, ordinal: batch.ordinal, seed: batch.seed, repeat: batch.repeat, status, ...(error ? { error } : {}),
+        startedAt, finishedAt: new Date().toISOString(), wallMs: clock.now() - started, parallel, engine,
+      };
+      records.push(rec);
+      await log.append(rec);
+    };
+    let outcome: RunOutcome;
+    try {
+      outcome = await engines.run(slot, runPlan, { runId, outDir: path.join(dir, "runs"), signal: own.signal, clock, onTrial, progress: (l) => progress(`[slot ${slot + 1}] ${l}`) });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (err instanceof EngineLost) {
+        // The trials it logged stay; what is left of the batch (same cell, ordinal and seed) runs elsewhere.
+        await batchRecord("engine-lost", { code: err.code, message: err.message });
+        const left = batch.repeat - err.trials.filter((t) => !isCutShort(t)).length;
+        if (left > 0) throw new HandBack(err.message, { ...batch, repeat: left }, { cause: err });
+        return;
+      }
+      // A run on another engine that brought no report back (its engine answers): a failed run.
+      failedBatches += 1;
+      await batchRecord("failed", { code: e.code ?? "E_INTERNAL", message: e.message });
+      progress(`[slot ${slot + 1}] run ${runId} failed: ${e.message} (the rest of the cell runs on resume)`);
+      return;
+    } finally {
+      poolSignal.removeEventListener("abort", relay);
+    }
     const { result } = outcome;
     if (result.status === "failed") failedBatches += 1;
-    const batchRec: BatchRecord = {
-      kind: "batch",
-      arm: batch.cell.arm,
-      cell: batch.cell.key,
-      runId,
-      ordinal: batch.ordinal,
-      seed: batch.seed,
-      repeat: batch.repeat,
-      status: result.status,
-      ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      wallMs: clock.now() - started,
-      parallel,
-    };
-    records.push(batchRec);
-    await log.append(batchRec);
+    await batchRecord(result.status, result.error ? { code: result.error.code, message: result.error.message } : undefined);
     if (result.status === "failed") progress(`[slot ${slot + 1}] run ${runId} failed: ${result.error?.message ?? "?"} (its trials so far are kept; the rest of the cell runs on resume)`);
     // Ground truth: the containers are removed, their logs complete.
     const validation = await validateBatch(result, path.join(outcome.reportDir, "logs"));
@@ -225,7 +247,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
     records.push(vRec);
     await log.append(vRec);
   });
-  return { records, interrupted: signal.aborted, failedBatches, sessionTrials, sessionMs: clock.now() - t0, dropped };
+  return { records, interrupted: signal.aborted, failedBatches, handedBack, sessionTrials, sessionMs: clock.now() - t0, dropped };
 }
 
 async function validateBatch(result: Parameters<typeof validateRun>[0], logDir: string): Promise<{ trials: { index: number; errorMs: Record<string, number | null> }[]; note?: string }> {

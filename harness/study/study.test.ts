@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../errors.js";
 import type { RunEngine } from "../runner/engine.js";
 import { defineScenario, type ScenarioDefinition } from "../runner/types.js";
+import { EngineSet } from "../remote/engine-set.js";
 import { FakeCluster, fakeEngine } from "../testing/fake-engine.js";
 import { VirtualClock } from "../testing/virtual-clock.js";
 import { analyzeStudy, recommend, trialsForTarget, type CellAnalysis } from "./analyze.js";
@@ -149,7 +150,7 @@ async function run(def: StudyDefinition, dir: string, opts: { parallel?: number;
   const lines: string[] = [];
   const exec = await clock.run(
     runStudy({
-      definition: def, catalogue, engine, signal: controller.signal, dir, parallel: opts.parallel ?? 2, clock, newRunId: runIds,
+      definition: def, catalogue, engines: EngineSet.ofRunEngines([{ engine, parallel: opts.parallel ?? 2 }]), signal: controller.signal, dir, clock, newRunId: runIds,
       progress: (l) => {
         lines.push(l);
         if (opts.abortOn?.test(l) && !controller.signal.aborted) controller.abort(new Error("Ctrl-C"));
