@@ -20,7 +20,8 @@ import { HarnessError } from "../errors.js";
 import type { TeardownStack } from "../lifecycle/teardown-stack.js";
 import { gitInfo } from "../version.js";
 import { writeRunIndexes } from "../reporting/run-index.js";
-import { readImagesFile } from "../setup/images.js";
+import { FIXTURES_CHECKED_ENV, fixtureHash, readImagesFile, STALE_FIXTURES_WARNING, type Images } from "../setup/images.js";
+import { PROJECT_ROOT } from "../paths.js";
 import { connectEngine, type EngineTarget } from "./engine-url.js";
 import { ensureImagesOn, ensureRunnerOn } from "./images.js";
 import { reapEngine } from "./reap.js";
@@ -71,7 +72,7 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
   const handle = await startRunner({
     docker: remote, target: o.target, image: runner.tag, id: o.runId,
     cmd: ["scenarios/main.ts", o.scenario, ...o.args, "--out", o.outDir],
-    env: [`${RUN_ID_ENV}=${o.runId}`, ...(o.startedAtMs ? [`${STARTED_MS_ENV}=${Math.round(o.startedAtMs)}`] : []), ...gitEnv()],
+    env: [`${RUN_ID_ENV}=${o.runId}`, ...(await fixturesChecked(images, o.progress)), ...(o.startedAtMs ? [`${STARTED_MS_ENV}=${Math.round(o.startedAtMs)}`] : []), ...gitEnv()],
     stdout: o.stdout, stderr: o.stderr,
   });
   o.progress(`running in ${handle.name} on ${o.target.url}`);
@@ -112,6 +113,13 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
     throw new HarnessError("E_REPORT", `could not update the run indexes in ${o.outDir}: ${(err as Error).message}`, "Check disk space and permissions of the --out directory.");
   });
   return { code, reportDir: runDir };
+}
+
+/** The fixture image's tag when this checkout's fixtures match it (the runner's copy lacks their tests, so it cannot check them itself); a stale one is warned about here. */
+async function fixturesChecked(images: Images, progress: (line: string) => void): Promise<string[]> {
+  if (images.k8sm.endsWith(`:${await fixtureHash({ root: PROJECT_ROOT, baseTag: images.base })}`)) return [`${FIXTURES_CHECKED_ENV}=${images.k8sm}`];
+  progress(`warning: ${STALE_FIXTURES_WARNING}`);
+  return [];
 }
 
 /** This checkout's commit for the runner's report (harness/version.ts reads it there: the image holds no git checkout; its sources are this tree's). */
