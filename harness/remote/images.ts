@@ -40,7 +40,7 @@ export async function missingImages(docker: Docker, tags: readonly string[], sig
  * Makes `tags` present on `target`, loading from `source` those it lacks. Throws E_IMAGE_MISSING
  * when the source lacks one too, E_SETUP when the load does not leave every tag on the target.
  */
-export async function ensureImagesOn(target: Docker, source: Docker, tags: readonly string[], opts: { signal?: AbortSignal; progress?: (line: string) => void } = {}): Promise<ImageTransfer> {
+export async function ensureImagesOn(target: Docker, source: Docker, tags: readonly string[], opts: { signal?: AbortSignal; progress?: (line: string) => void; stallMs?: number } = {}): Promise<ImageTransfer> {
   const t0 = performance.now();
   const missing = await missingImages(target, tags, opts.signal);
   if (missing.length === 0) return { loaded: [], bytes: 0, ms: performance.now() - t0 };
@@ -50,23 +50,30 @@ export async function ensureImagesOn(target: Docker, source: Docker, tags: reado
   }
   opts.progress?.(`loading ${missing.join(", ")} into the engine (docker save | docker load)`);
   let bytes = 0;
+  const stall = stallGuard(`loading ${missing.join(", ")}`, opts.signal, opts.stallMs);
   const archive = await dockerCall(source, "stream", "save", missing.join(" "), (abortSignal) =>
     (source as unknown as { getImages(o: { names: string[]; abortSignal: AbortSignal }): Promise<NodeJS.ReadableStream> }).getImages({ names: missing, abortSignal }), { signal: opts.signal });
-  archive.on("data", (chunk: Buffer) => void (bytes += chunk.length));
+  archive.on("data", (chunk: Buffer) => {
+    bytes += chunk.length;
+    stall.touch();
+  });
   let body: string;
   try {
     // The load answers once the whole archive is read; its body is JSON lines, an `error` in one on failure.
-    const response = (await target.loadImage(archive, { quiet: true, abortSignal: opts.signal } as object)) as NodeJS.ReadableStream;
+    const response = (await target.loadImage(archive, { quiet: true, abortSignal: stall.signal } as object)) as NodeJS.ReadableStream;
     body = await new Promise<string>((resolve, reject) => {
       let text = "";
       response.on("data", (c: Buffer) => void (text += c.toString()));
       response.on("end", () => resolve(text));
       response.on("error", reject);
+      stall.signal.addEventListener("abort", () => reject(stall.signal.reason), { once: true });
     });
   } catch (err) {
-    // A load that failed (target gone, Ctrl-C) leaves the save unread: close it, or the source engine's connection stays open.
+    // A load that failed (target gone, Ctrl-C, stalled) leaves the save unread: close it, or the source engine's connection stays open.
     (archive as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    throw err;
+    throw stall.signal.aborted && !opts.signal?.aborted ? stall.signal.reason : err;
+  } finally {
+    stall.stop();
   }
   const failure = body.split("\n").flatMap((l) => {
     try {
@@ -84,6 +91,34 @@ export async function ensureImagesOn(target: Docker, source: Docker, tags: reado
   return { loaded: missing, bytes, ms: performance.now() - t0 };
 }
 
+/** How long an image transfer or build may go without a byte or a progress message before it is taken for a hung engine, ms. */
+export const TRANSFER_STALL_MS = 300_000;
+
+/**
+ * A signal that aborts when `touch()` was not called for `idleMs` (an engine that stopped answering
+ * mid-transfer: a load or build has no overall deadline, as its length depends on its size), or
+ * when `outer` aborts.
+ */
+export function stallGuard(what: string, outer: AbortSignal | undefined, idleMs = TRANSFER_STALL_MS): { signal: AbortSignal; touch: () => void; stop: () => void } {
+  const ac = new AbortController();
+  const fire = (): void => ac.abort(new HarnessError("E_DOCKER_UNAVAILABLE", `${what}: no progress for ${idleMs / 1000}s; the engine stopped answering`, "Check the engine (`DOCKER_HOST=<url> docker info`) and the network to it, then run again."));
+  let timer = setTimeout(fire, idleMs);
+  const relay = (): void => ac.abort(outer!.reason);
+  if (outer?.aborted) relay();
+  else outer?.addEventListener("abort", relay, { once: true });
+  return {
+    signal: ac.signal,
+    touch: () => {
+      clearTimeout(timer);
+      timer = setTimeout(fire, idleMs);
+    },
+    stop: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", relay);
+    },
+  };
+}
+
 /**
  * Makes the runner image of this checkout present on `target`: its deps image loaded from `source`
  * (built there first when missing), then the runner built on `target` from a context of the
@@ -99,11 +134,15 @@ export async function ensureRunnerOn(target: Docker, source: Docker, images: Ima
   }
   await using ctx = await writeRunnerContext(tags, images, tags.inputs.sources);
   opts.progress(`building ${tags.runner} on the engine (${ctx.files.length} files)`);
-  const stream = await dockerCall(target, "stream", "build", tags.runner, (abortSignal) =>
-    target.buildImage({ context: ctx.dir, src: [...ctx.files] }, { t: tags.runner, rm: true, forcerm: true, abortSignal } as object), { signal: opts.signal });
-  const errors = await new Promise<string[]>((resolve, reject) => {
-    target.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err ? reject(err) : resolve((output ?? []).flatMap((m) => (m.error ? [m.error] : [])))));
-  });
+  const stall = stallGuard(`building ${tags.runner}`, opts.signal);
+  const errors = await (async () => {
+    const stream = await dockerCall(target, "stream", "build", tags.runner, (abortSignal) =>
+      target.buildImage({ context: ctx.dir, src: [...ctx.files] }, { t: tags.runner, rm: true, forcerm: true, abortSignal } as object), { signal: stall.signal });
+    return new Promise<string[]>((resolve, reject) => {
+      stall.signal.addEventListener("abort", () => reject(stall.signal.reason), { once: true });
+      target.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err ? reject(err) : resolve((output ?? []).flatMap((m) => (m.error ? [m.error] : [])))), () => stall.touch());
+    });
+  })().finally(() => stall.stop());
   if (errors.length || (await missingImages(target, [tags.runner], opts.signal)).length) {
     throw new HarnessError("E_SETUP", `building ${tags.runner} on the engine failed: ${errors.join("; ") || "no image after the build"}`, "Check the engine's free disk space, then run again.");
   }
