@@ -17,9 +17,12 @@ import { getDocker, newRunId, reap } from "../docker/index.js";
 import { HarnessError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
 import type { ScenarioDefinition } from "../runner/types.js";
+import { enginesBenchCli } from "../study/engines-bench.js";
 import { defineCommand, runCommand } from "./shell.js";
 
 export function benchCli(argv: readonly string[], scenario: ScenarioDefinition): Promise<number> {
+  // `npm run bench -- engines ...`: trials per hour on one engine and on two (docs/ENGINES.md).
+  if (argv[0] === "engines") return enginesBenchCli(argv, scenario);
   const bench = defineCommand({
     ...benchSpec(path.join(PROJECT_ROOT, "reports", "bench")),
     async run({ input: options, signal, teardown, progress, out }) {
