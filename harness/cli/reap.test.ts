@@ -32,6 +32,16 @@ describe("npm run reap", () => {
     expect(stderr).toContain("hint: Run `npm run setup`");
   });
 
+  it("--engine is repeatable: an engine that does not answer is reported and the others are still reaped; exit 2", async () => {
+    const [p1, p2] = [await closedPort(), await closedPort()];
+    const { code, stderr } = await runReap(["--engine", `tcp://127.0.0.1:${p1},parallel=2`, "--engine", `tcp://127.0.0.1:${p2}`], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain(`reaping on tcp://127.0.0.1:${p1}`);
+    expect(stderr).toContain(`no Docker engine answers at tcp://127.0.0.1:${p1}`);
+    // The first engine's failure did not stop the second from being tried.
+    expect(stderr).toContain(`no Docker engine answers at tcp://127.0.0.1:${p2}`);
+  });
+
   it("exits 2 on an unknown flag, with the usage and a did-you-mean", async () => {
     const { code, stderr } = await runReap(["--everything"], {});
     expect(code).toBe(2);
