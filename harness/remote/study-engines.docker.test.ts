@@ -6,7 +6,8 @@
  * 1. A study run as CI shards: shard 1/2 on this host's engine and shard 2/2 on the second, at
  *    once, then `npm run study -- merge`: the merged report holds exactly the shards' trials, its
  *    links resolve, nothing is left on either engine.
- * 2. One study over both engines (`--engine local,parallel=1 --engine <second>,parallel=1`), the
+ * 2. Ctrl-C during a study over both engines stops the runs on both; nothing is left on either.
+ * 3. One study over both engines (`--engine local,parallel=1 --engine <second>,parallel=1`), the
  *    second engine killed (dockerd SIGKILL, as a host that dies) while its first run is under way:
  *    the study still ends with every planned trial once, the killed engine's batch rerun here with
  *    the same cell and seed, the loss reported, nothing left here, and the second engine, removed,
@@ -103,6 +104,22 @@ describe("a study across two Docker engines and CI shards", () => {
       expect(existsSync(path.join(mergedDir, t.report.replace(/report\.html$/, "result.json"))), t.report).toBe(true);
     }
     for (const id of runIds) expect(await runResources(local, id), id).toEqual({ containers: [], networks: [] });
+  }, 900_000);
+
+  it("Ctrl-C stops every engine's work: both runs under way end, exit 130, the partial study is written, nothing is left on either engine", async () => {
+    const cli = spawnCli("scenarios/study.ts", [file, "--engine", "local,parallel=1", "--engine", `${e2!.url},parallel=1`, "--out", out]);
+    const [, dir] = await cli.waitForStderr(/study engines: starting (\S+);/, 300_000);
+    await cli.waitForStderr(/\[slot 1\] trial 1\/1: waiting for steady state/, 300_000);
+    await cli.waitForStderr(/\[slot 2\] trial 1\/1: waiting for steady state/, 300_000);
+    cli.signalGroup("SIGINT");
+    const r = await cli.exitWithin(300_000);
+    expect(r.code, r.stderr.slice(-3000)).toBe(130);
+    expect(r.stderr).toMatch(/stopping the run on unix:\/\//);
+    const { batches } = await logOf(dir!);
+    expect(batches.map((b) => [b.engine, b.status]).sort()).toEqual([["local", "interrupted"], [e2!.url, "interrupted"]].sort());
+    expect(JSON.parse(await readFile(path.join(dir!, "study.json"), "utf8"))).toMatchObject({ status: "partial" });
+    expect(await leftovers(e2!.docker)).toEqual([]);
+    for (const b of batches) expect(await runResources(local, b.runId), b.runId).toEqual({ containers: [], networks: [] });
   }, 900_000);
 
   it("one study over both engines, the second killed mid-run: its batch reruns here, every planned trial once, the loss reported, nothing left", async () => {
