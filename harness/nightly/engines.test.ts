@@ -10,11 +10,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DockerUnavailableError } from "../errors.js";
 import { EngineSet } from "../remote/engine-set.js";
-import type { RunEngine } from "../runner/engine.js";
 import { defineScenario } from "../runner/types.js";
-import { FakeCluster, fakeEngine, type FakeBehaviour } from "../testing/fake-engine.js";
+import { mortalFakeEngine, type FakeBehaviour } from "../testing/fake-engine.js";
 import { VirtualClock } from "../testing/virtual-clock.js";
 import { nightly } from "./nightly.js";
 import { parseNightlyPlan } from "./plan.js";
@@ -29,34 +27,6 @@ const catalogue = [scenario("kill-a"), scenario("kill-b"), scenario("kill-c")];
 // Longest first: kill-a (4 trials) to local's slot, kill-b (3) to b's, kill-c (2) to whichever frees first.
 const PLAN = parseNightlyPlan("profile: fast\nscenarios:\n  kill-a: { repeat: 4 }\n  kill-b: { repeat: 3 }\n  kill-c: { repeat: 2 }\n", "engines-plan.yaml", catalogue);
 
-/**
- * A fake engine that dies when its `diesAtKill`-th fault fires (counted over its runs): that kill
- * and every later call fail, and its ping stops answering. `behaviour(n)`: the n-th launch's cluster.
- */
-function mortalEngine(clock: VirtualClock, diesAtKill: number, behaviour: (n: number) => FakeBehaviour = () => ({})): { engine: RunEngine; ping: () => Promise<void>; runs: string[] } {
-  const base = fakeEngine(clock);
-  const runs: string[] = [];
-  let kills = 0;
-  let dead = false;
-  const gone = (): DockerUnavailableError => new DockerUnavailableError("the engine's socket closed");
-  const engine: RunEngine = {
-    ...base,
-    launch: async (spec, req) => {
-      if (dead) throw gone();
-      const c = new FakeCluster(clock, { failoverMs: 3_000, ...behaviour(runs.length) }, req.runId, spec);
-      runs.push(req.runId);
-      const kill = c.kill.bind(c);
-      c.kill = async (node, signal) => {
-        if (++kills >= diesAtKill) dead = true;
-        if (dead) throw gone();
-        return kill(node, signal);
-      };
-      return c;
-    },
-  };
-  return { engine, runs, ping: async () => { if (dead) throw gone(); } };
-}
-
 let root: string;
 beforeAll(async () => { root = await mkdtemp(path.join(os.tmpdir(), "nightly-engines-")); });
 afterAll(async () => { await rm(root, { recursive: true, force: true }); });
@@ -64,7 +34,7 @@ afterAll(async () => { await rm(root, { recursive: true, force: true }); });
 let nights = 0;
 async function night(engines: { url: string; dies: number; behaviour?: (n: number) => FakeBehaviour }[]) {
   const clock = new VirtualClock();
-  const made = engines.map((e) => ({ url: e.url, ...mortalEngine(clock, e.dies, e.behaviour) }));
+  const made = engines.map((e) => ({ url: e.url, ...mortalFakeEngine(clock, e.dies, e.behaviour) }));
   const set = EngineSet.ofRunEngines(made.map((m) => ({ url: m.url, engine: m.engine, parallel: 1, ping: m.ping })));
   const id = `20260102-0000${String(nights).padStart(2, "0")}-${(nights++).toString(16).padStart(4, "0")}`;
   const dir = path.join(root, id);

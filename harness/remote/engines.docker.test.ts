@@ -13,13 +13,11 @@ import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
-import { LABELS } from "../docker/labels.js";
 import { readImagesFile } from "../setup/images.js";
-import { onlyRunId, readResult, runCli, runResources, spawnCli } from "../testing/cli-process.js";
+import { harnessLeftovers, onlyRunId, readResult, runCli, runResources, spawnCli } from "../testing/cli-process.js";
 import { startSecondEngine, type SecondEngine } from "../testing/second-engine.js";
 import { RUNNER_REPO } from "../setup/runner-image.js";
 import { ensureImagesOn, pruneRunnerTags } from "./images.js";
-import { RUNNER_LABEL } from "./runner.js";
 
 const SCENARIO = "kill-leader";
 const RUN_ARGS = [SCENARIO, "--profile", "fast", "--repeat", "1"];
@@ -31,16 +29,6 @@ async function newOut(): Promise<string> {
   const out = await mkdtemp(path.join(os.tmpdir(), "k8sm-engines-"));
   outs.push(out);
   return out;
-}
-
-/** What the harness left on an engine: containers (any state) of runs or runners, and its networks. */
-async function harnessLeftovers(docker: import("dockerode")): Promise<string[]> {
-  const containers = [
-    ...(await docker.listContainers({ all: true, filters: { label: [LABELS.runId] } })),
-    ...(await docker.listContainers({ all: true, filters: { label: [RUNNER_LABEL] } })),
-  ].map((c) => `container ${c.Names[0] ?? c.Id}`);
-  const networks = (await docker.listNetworks({ filters: { label: [LABELS.runId] } })).map((n) => `network ${n.Name}`);
-  return [...containers, ...networks];
 }
 
 describe("runs on another Docker engine (--engine)", () => {

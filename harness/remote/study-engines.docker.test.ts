@@ -20,28 +20,16 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
-import { LABELS } from "../docker/labels.js";
 import { readLog, type BatchRecord, type TrialRecord } from "../study/log.js";
 import type { StudyReport } from "../study/report.js";
-import { removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
+import { harnessLeftovers, removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
 import { startSecondEngine, type SecondEngine } from "../testing/second-engine.js";
-import { RUNNER_LABEL } from "./runner.js";
 
 let e2: SecondEngine | undefined;
 let local: Docker;
 let out: string;
 let file: string;
 const runIds = new Set<string>();
-
-/** What the harness left on an engine: containers (any state) of runs or runners, and its networks. */
-async function leftovers(docker: Docker): Promise<string[]> {
-  const containers = [
-    ...(await docker.listContainers({ all: true, filters: { label: [LABELS.runId] } })),
-    ...(await docker.listContainers({ all: true, filters: { label: [RUNNER_LABEL] } })),
-  ].map((c) => `container ${c.Names[0] ?? c.Id}`);
-  const networks = (await docker.listNetworks({ filters: { label: [LABELS.runId] } })).map((n) => `network ${n.Name}`);
-  return [...containers, ...networks];
-}
 
 async function logOf(dir: string): Promise<{ trials: TrialRecord[]; batches: BatchRecord[] }> {
   const { records } = await readLog(path.join(dir, "trials.ndjson"));
@@ -89,7 +77,7 @@ describe("a study across two Docker engines and CI shards", () => {
     expect(logs[1]!.trials.every((t) => t.engine === e2!.url)).toBe(true);
     const shardTrials = logs.flatMap((l) => l.trials.filter((t) => t.complete));
     expect(shardTrials).toHaveLength(4);
-    expect(await leftovers(e2!.docker)).toEqual([]);
+    expect(await harnessLeftovers(e2!.docker)).toEqual([]);
 
     const merged = await runCli("scenarios/study.ts", ["merge", ...dirs, "--out", out]);
     expect(merged.code, merged.stderr.slice(-3000)).toBe(0);
@@ -118,7 +106,7 @@ describe("a study across two Docker engines and CI shards", () => {
     const { batches } = await logOf(dir!);
     expect(batches.map((b) => [b.engine, b.status]).sort()).toEqual([["local", "interrupted"], [e2!.url, "interrupted"]].sort());
     expect(JSON.parse(await readFile(path.join(dir!, "study.json"), "utf8"))).toMatchObject({ status: "partial" });
-    expect(await leftovers(e2!.docker)).toEqual([]);
+    expect(await harnessLeftovers(e2!.docker)).toEqual([]);
     for (const b of batches) expect(await runResources(local, b.runId), b.runId).toEqual({ containers: [], networks: [] });
   }, 900_000);
 

@@ -10,11 +10,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DockerUnavailableError } from "../errors.js";
 import { EngineSet } from "../remote/engine-set.js";
-import type { RunEngine } from "../runner/engine.js";
 import { defineScenario } from "../runner/types.js";
-import { FakeCluster, fakeEngine } from "../testing/fake-engine.js";
+import { mortalFakeEngine } from "../testing/fake-engine.js";
 import { VirtualClock } from "../testing/virtual-clock.js";
 import { validateStudy } from "./definition.js";
 import { runStudy } from "./execute.js";
@@ -27,31 +25,6 @@ const killLeader = defineScenario({
 const catalogue = [killLeader];
 const def = validateStudy({ name: "e", scenario: "kill-leader", profile: "fast", factors: { "ttl-secs": [6, 10] }, replicates: 4, seed: 5, batchSize: 2, falseFailover: { replicates: 0 } }, "test", catalogue);
 
-/** A fake engine that dies when its `diesAtKill`-th fault fires (counted over its runs): that kill and every later call fail, and its ping stops answering. */
-function mortalEngine(clock: VirtualClock, diesAtKill: number): { engine: RunEngine; ping: () => Promise<void>; runs: string[] } {
-  const base = fakeEngine(clock, { failoverMs: 3_000 });
-  const runs: string[] = [];
-  let kills = 0;
-  let dead = false;
-  const gone = (): DockerUnavailableError => new DockerUnavailableError("the engine's socket closed");
-  const engine: RunEngine = {
-    ...base,
-    launch: async (spec, req) => {
-      if (dead) throw gone();
-      runs.push(req.runId);
-      const c = new FakeCluster(clock, { failoverMs: 3_000 }, req.runId, spec);
-      const kill = c.kill.bind(c);
-      c.kill = async (node, signal) => {
-        if (++kills >= diesAtKill) dead = true;
-        if (dead) throw gone();
-        return kill(node, signal);
-      };
-      return c;
-    },
-  };
-  return { engine, runs, ping: async () => { if (dead) throw gone(); } };
-}
-
 let tmp: string;
 beforeAll(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), "study-engines-")); });
 afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
@@ -61,7 +34,7 @@ const newRunId = (): string => `20260101-000000-${(ids++).toString(16).padStart(
 
 async function study(engines: { url: string; dies: number }[]) {
   const clock = new VirtualClock();
-  const made = engines.map((e) => ({ url: e.url, ...mortalEngine(clock, e.dies) }));
+  const made = engines.map((e) => ({ url: e.url, ...mortalFakeEngine(clock, e.dies) }));
   const set = EngineSet.ofRunEngines(made.map((m) => ({ url: m.url, engine: m.engine, parallel: 1, ping: m.ping })));
   const lines: string[] = [];
   const dir = path.join(tmp, `s${ids}`);

@@ -14,7 +14,8 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { forceRemove } from "../docker/containers.js";
-import { runLabelFilter } from "../docker/labels.js";
+import { LABELS, runLabelFilter } from "../docker/labels.js";
+import { RUNNER_LABEL } from "../remote/runner.js";
 import { PROJECT_ROOT } from "../paths.js";
 import type { RunResult } from "../reporting/result.js";
 import { expectValidRunReport } from "./valid-report.js";
@@ -165,6 +166,16 @@ export async function runResources(docker: Docker, runId: string): Promise<RunRe
     containers: containers.map((c) => ({ name: c.Names[0]?.replace(/^\//, "") ?? c.Id, state: c.State })).sort((a, b) => a.name.localeCompare(b.name)),
     networks: networks.map((n) => n.Name).sort(),
   };
+}
+
+/** What the harness left on an engine, whatever the run: containers (any state) of runs or runners, and the runs' networks. */
+export async function harnessLeftovers(docker: Docker): Promise<string[]> {
+  const containers = [
+    ...(await docker.listContainers({ all: true, filters: { label: [LABELS.runId] } })),
+    ...(await docker.listContainers({ all: true, filters: { label: [RUNNER_LABEL] } })),
+  ].map((c) => `container ${c.Names[0] ?? c.Id}`);
+  const networks = (await docker.listNetworks({ filters: { label: [LABELS.runId] } })).map((n) => `network ${n.Name}`);
+  return [...containers, ...networks];
 }
 
 /** Removes whatever this run id left (a test's own safety net; unpauses first). */

@@ -11,6 +11,7 @@ import type { OwnedCluster, RunEngine, Workload } from "../runner/engine.js";
 import type { Cluster, NodeProcess } from "../topology/cluster.js";
 import { FAST_SPEC, type TopologySpec } from "../topology/spec.js";
 import type { VirtualClock } from "./virtual-clock.js";
+import { DockerUnavailableError } from "../errors.js";
 
 export interface FakeBehaviour {
   /** Fault → new scheduler active, ms; null: never (a fault the cluster does not recover from). @default 3_000 */
@@ -251,4 +252,34 @@ export function fakeEngine(clock: VirtualClock, opts: FakeEngineOptions = {}): R
     }),
     version: async () => null,
   };
+}
+
+/**
+ * A fake engine that dies when its `diesAtKill`-th fault fires (counted over its runs), as an
+ * engine whose host dies mid-run: that kill and every later call fail with E_DOCKER_UNAVAILABLE,
+ * and its `ping` stops answering (for `EngineSet.ofRunEngines`). `behaviour(n)`: the n-th launch's
+ * cluster. `runs`: the run ids it launched.
+ */
+export function mortalFakeEngine(clock: VirtualClock, diesAtKill: number, behaviour: (n: number) => FakeBehaviour = () => ({})): { engine: RunEngine; ping: () => Promise<void>; runs: string[] } {
+  const base = fakeEngine(clock);
+  const runs: string[] = [];
+  let kills = 0;
+  let dead = false;
+  const gone = (): DockerUnavailableError => new DockerUnavailableError("the engine's socket closed");
+  const engine: RunEngine = {
+    ...base,
+    launch: async (spec, req) => {
+      if (dead) throw gone();
+      const c = new FakeCluster(clock, { failoverMs: 3_000, ...behaviour(runs.length) }, req.runId, spec);
+      runs.push(req.runId);
+      const kill = c.kill.bind(c);
+      c.kill = async (node, signal) => {
+        if (++kills >= diesAtKill) dead = true;
+        if (dead) throw gone();
+        return kill(node, signal);
+      };
+      return c;
+    },
+  };
+  return { engine, runs, ping: async () => { if (dead) throw gone(); } };
 }
