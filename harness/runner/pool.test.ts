@@ -82,6 +82,31 @@ describe("runPool", () => {
     expect(entries.map((e) => (e.state === "done" ? e.value : e.state))).toEqual(["slow@1", "quick@1"]);
   });
 
+  it("a job handed back finds a slot even when there are fewer jobs than slots (the others idle until then)", async () => {
+    // One job, two slots: slot 0's engine dies under it; slot 1 had nothing to do until then.
+    const entries = await runPool(["only"], { parallel: 2, signal: new AbortController().signal }, async (job, slot) => {
+      if (slot === 0) throw new HandBack("engine gone");
+      return `${job}@${slot}`;
+    });
+    expect(entries.map((e) => (e.state === "done" ? e.value : e.state))).toEqual(["only@1"]);
+  });
+
+  it("an onHandBack that throws rejects the pool (as onSettled does) once the other slots are done, never hangs a waiting slot", async () => {
+    const entries = runPool(
+      ["a", "b"],
+      { parallel: 2, signal: new AbortController().signal, onHandBack: () => { throw new Error("log full"); } },
+      async (job, slot) => {
+        if (job === "a" && slot === 0) {
+          await sleep(20);
+          throw new HandBack("engine gone");
+        }
+        return `${job}@${slot}`;
+      },
+    );
+    const outcome = await Promise.race([entries.then(() => "resolved", (e: Error) => e.message), sleep(2_000).then(() => "hung")]);
+    expect(outcome).toBe("log full");
+  });
+
   it("jobs left when every slot has retired are not-run", async () => {
     const entries = await runPool([1, 2, 3], { parallel: 2, signal: new AbortController().signal }, async () => {
       await sleep(5);

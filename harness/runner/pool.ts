@@ -84,8 +84,12 @@ export async function runPool<J, R>(jobs: readonly J[], opts: PoolOptions<J, R>,
           if (error.job !== undefined) current[i] = error.job as J;
           entries[i] = { job: current[i]!, state: "not-run" };
           queue.unshift(i);
-          opts.onHandBack?.(error as HandBack<J>, job, s);
-          notify();
+          try {
+            opts.onHandBack?.(error as HandBack<J>, job, s);
+          } finally {
+            // Even when the callback throws: a slot waiting for this job must see it.
+            notify();
+          }
           return;
         }
         entries[i] = { job, state: "error", error, slot: s };
@@ -99,7 +103,9 @@ export async function runPool<J, R>(jobs: readonly J[], opts: PoolOptions<J, R>,
       }
     }
   };
-  const slots = await Promise.allSettled(Array.from({ length: Math.min(opts.parallel, Math.max(jobs.length, 1)) }, (_, s) => slot(s)));
+  // Every slot, even with fewer jobs: a job handed back by one slot must find another (an idle slot
+  // returns at once when nothing is queued or under way).
+  const slots = await Promise.allSettled(Array.from({ length: opts.parallel }, (_, s) => slot(s)));
   const failed = slots.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
   return entries;
