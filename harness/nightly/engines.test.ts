@@ -35,7 +35,7 @@ let nights = 0;
 async function night(engines: { url: string; dies: number; behaviour?: (n: number) => FakeBehaviour }[]) {
   const clock = new VirtualClock();
   const made = engines.map((e) => ({ url: e.url, ...mortalFakeEngine(clock, e.dies, e.behaviour) }));
-  const set = EngineSet.ofRunEngines(made.map((m) => ({ url: m.url, engine: m.engine, parallel: 1, ping: m.ping })));
+  const set = EngineSet.ofRunEngines(made.map((m) => ({ url: m.url, engine: m.engine, parallel: 1, ping: m.ping })), { recheckMs: 10 });
   const id = `20260102-0000${String(nights).padStart(2, "0")}-${(nights++).toString(16).padStart(4, "0")}`;
   const dir = path.join(root, id);
   const progress: string[] = [];

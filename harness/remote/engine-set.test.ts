@@ -1,5 +1,21 @@
-import { describe, expect, it } from "vitest";
-import { describeEngineSpecs, parseEngineSpecs } from "./engine-set.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunPlan } from "../runner/plan.js";
+import { defineScenario } from "../runner/types.js";
+import { fakeEngine } from "../testing/fake-engine.js";
+import { VirtualClock } from "../testing/virtual-clock.js";
+import { FAST_SPEC } from "../topology/spec.js";
+import { describeEngineSpecs, EngineLost, EngineSet, parseEngineSpecs } from "./engine-set.js";
+
+const killLeader = defineScenario({
+  name: "kill-leader", description: "d", topology: [], fault: { kind: "kill-container", target: "scheduler-leader" },
+  model: "cold-node-death", expect: { incompatibleDeclines: "none", dualScheduler: "none", failover: true },
+});
+let tmp: string;
+beforeAll(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), "engine-set-")); });
+afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
 
 const local = { parallel: 6, why: "2 cores × 3 = 6" };
 
@@ -31,5 +47,36 @@ describe("parseEngineSpecs (--engine URL[,parallel=N])", () => {
     [["ftp://x:1"], /unknown scheme ftp/],
   ])("refuses %j", (values, message) => {
     expect(() => parseEngineSpecs(values, { local })).toThrow(message);
+  });
+});
+
+describe("EngineSet", () => {
+  const clock = new VirtualClock();
+  const plan = (repeat: number): RunPlan => ({ scenario: killLeader, spec: FAST_SPEC, repeat, seed: 1, options: { profile: "fast", sets: [] } });
+
+  it("interleaves the slots over the engines, so fewer jobs than slots still spread over them", () => {
+    const set = EngineSet.ofRunEngines([{ url: "local", engine: fakeEngine(clock), parallel: 3 }, { url: "tcp://b:2375", engine: fakeEngine(clock), parallel: 1 }]);
+    expect(set.slots).toBe(4);
+    expect([0, 1, 2, 3].map((s) => set.urlOf(s))).toEqual(["local", "tcp://b:2375", "local", "local"]);
+  });
+
+  it("one ping that fails after a failed run is not a dead engine: it is asked again", async () => {
+    let pings = 0;
+    const ping = async (): Promise<void> => {
+      if (++pings === 1) throw new Error("ping timed out (engine busy)");
+    };
+    const set = EngineSet.ofRunEngines([{ engine: fakeEngine(clock, { launchError: new Error("launch failed") }), parallel: 1, ping }], { recheckMs: 1 });
+    const out = await clock.run(set.run(0, plan(1), { runId: "r-1", outDir: tmp, signal: new AbortController().signal, progress: () => {}, clock }));
+    expect(out.result.status).toBe("failed");
+    expect(pings).toBe(2);
+    expect(set.alive(0)).toBe(true);
+    expect(set.uses[0]!.lost).toBeNull();
+  });
+
+  it("an engine that answers no ping after a failed run is lost: the run throws EngineLost and the slot is dead", async () => {
+    const set = EngineSet.ofRunEngines([{ engine: fakeEngine(clock, { launchError: new Error("launch failed") }), parallel: 1, ping: async () => { throw new Error("connect ECONNREFUSED"); } }], { recheckMs: 1 });
+    await expect(clock.run(set.run(0, plan(1), { runId: "r-2", outDir: tmp, signal: new AbortController().signal, progress: () => {}, clock }))).rejects.toBeInstanceOf(EngineLost);
+    expect(set.alive(0)).toBe(false);
+    expect(set.uses[0]!.lost).toMatchObject({ reason: expect.stringMatching(/ECONNREFUSED \(3 pings 0.001s apart/), runIds: ["r-2"] });
   });
 });

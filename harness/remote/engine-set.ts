@@ -23,6 +23,7 @@ import type { RunEngine } from "../runner/engine.js";
 import { executeRun, type RunOutcome } from "../runner/execute-run.js";
 import type { RunPlan } from "../runner/plan.js";
 import { defaultParallelism } from "../runner/pool.js";
+import { sleep } from "../async/sleep.js";
 import { historyFromNdjson } from "../history/history.js";
 import { readImagesFile } from "../setup/images.js";
 import { connectEngine, parseEngineUrl, type EngineTarget } from "./engine-url.js";
@@ -32,6 +33,8 @@ import { runScenarioOnEngine } from "./scenario.js";
 /** How often an engine running a remote run is pinged, and how many failed pings in a row mean it is gone. */
 const WATCH_INTERVAL_MS = 5_000;
 const WATCH_MISSES = 3;
+/** After a run that did not complete: pings before an engine is taken for gone (`recheckMs` apart, 5 s unless a test says). */
+const RECHECK_TRIES = 3;
 
 /** `--engine local`: this host's engine (DOCKER_HOST, else the default socket), run in this process. */
 export const LOCAL_ENGINE = "local";
@@ -128,10 +131,14 @@ export class EngineSet {
   readonly #members: Member[];
   /** slot → member index. */
   readonly #slots: number[];
+  readonly #recheckMs: number;
 
-  private constructor(members: Member[]) {
+  private constructor(members: Member[], recheckMs = 5_000) {
     this.#members = members;
-    this.#slots = members.flatMap((m, i) => Array.from({ length: m.use.parallel }, () => i));
+    this.#recheckMs = recheckMs;
+    // Interleaved (engine 1, engine 2, engine 1, ...): a pool with fewer jobs than slots spreads them over the engines.
+    const rounds = Math.max(0, ...members.map((m) => m.use.parallel));
+    this.#slots = Array.from({ length: rounds }, (_, r) => members.flatMap((m, i) => (r < m.use.parallel ? [i] : []))).flat();
   }
 
   /**
@@ -165,10 +172,10 @@ export class EngineSet {
    * Engines run in this process (`RunEngine`s: this host's, or the fake engine in tests), each with
    * its slots and a ping (default: always answers, so a failed run is only a failed run).
    */
-  static ofRunEngines(engines: readonly { url?: string; engine: RunEngine; parallel: number; parallelWhy?: string; ping?: () => Promise<void> }[]): EngineSet {
+  static ofRunEngines(engines: readonly { url?: string; engine: RunEngine; parallel: number; parallelWhy?: string; ping?: () => Promise<void> }[], opts: { recheckMs?: number } = {}): EngineSet {
     return new EngineSet(engines.map((e, i) => ({
       use: newUse(e.url ?? (i ? `${LOCAL_ENGINE}-${i + 1}` : LOCAL_ENGINE), e.parallel, e.parallelWhy ?? "--parallel"), target: null, local: e.engine, ping: e.ping ?? (async () => {}), running: new Set<string>(),
-    })));
+    })), opts.recheckMs);
   }
 
   /** Slots over all engines: the pool's parallelism. */
@@ -201,7 +208,14 @@ export class EngineSet {
     const m = this.#member(slot);
     if (m.use.lost) throw new EngineLost(m.use.url, m.use.lost.reason, []);
     const trials: TrialResult[] = [];
+    // Set once the run is given up (its engine stopped answering): a report that still comes back
+    // later (the engine recovers) must not add trials the batch's rerun elsewhere also runs.
+    let abandoned = false;
     const onTrial = async (t: TrialResult): Promise<void> => {
+      if (abandoned) {
+        o.progress(`dropped trial ${t.index + 1} of run ${o.runId}, whose report came back after its engine ${m.use.url} was given up (its work ran elsewhere)`);
+        return;
+      }
       trials.push(t);
       await o.onTrial?.(t);
     };
@@ -214,7 +228,11 @@ export class EngineSet {
           ? await executeRun(plan, { engine: m.local, signal: o.signal, outDir: o.outDir, runId: o.runId, progress: o.progress, onTrial, ...(o.clock ? { clock: o.clock } : {}), ...(o.invocation ? { invocation: o.invocation } : {}) })
           : await Promise.race([runRemote(m.target!, plan, { ...o, signal: watch!.signal }, onTrial), watch!.lost]);
       } catch (err) {
-        if (!o.signal.aborted) await this.#checkAlive(m, err);
+        if (!m.local && m.use.lost) abandoned = true;
+        if (!o.signal.aborted) await this.#checkAlive(m, err, trials).catch((lost: unknown) => {
+          abandoned = true;
+          throw lost;
+        });
         throw err;
       }
       if (outcome.result.status !== "completed" && !o.signal.aborted) await this.#checkAlive(m, outcome.result.error?.message ?? outcome.result.status, trials);
@@ -243,13 +261,15 @@ export class EngineSet {
     const lost = new Promise<never>((_, r) => (reject = r));
     lost.catch(() => {});
     let busy = false;
+    let stopped = false;
     const timer = setInterval(() => {
       if (busy || own.signal.aborted) return;
       busy = true;
       m.ping().then(
         () => void (misses = 0),
         (err: unknown) => {
-          if (++misses < WATCH_MISSES) return;
+          // A ping that was in flight when the run ended does not judge the engine.
+          if (stopped || ++misses < WATCH_MISSES) return;
           const reason = `${(err as Error).message} (${misses} pings in a row, ${WATCH_INTERVAL_MS / 1000}s apart, while a run was under way)`;
           m.use.lost ??= { at: new Date().toISOString(), reason, runIds: [...m.running] };
           own.abort(new EngineLost(m.use.url, reason, []));
@@ -257,7 +277,7 @@ export class EngineSet {
         },
       ).finally(() => void (busy = false));
     }, WATCH_INTERVAL_MS);
-    return { signal: own.signal, lost, stop: () => { clearInterval(timer); signal.removeEventListener("abort", relay); } };
+    return { signal: own.signal, lost, stop: () => { stopped = true; clearInterval(timer); signal.removeEventListener("abort", relay); } };
   }
 
   #member(slot: number): Member {
@@ -266,16 +286,26 @@ export class EngineSet {
     return this.#members[i]!;
   }
 
-  /** Pings the engine after a run that did not complete; gone: marks it lost and throws EngineLost. */
+  /**
+   * Pings the engine after a run that did not complete, up to RECHECK_TRIES times `recheckMs`
+   * apart (one slow answer of a loaded engine is not a dead engine); none answered: marks it lost
+   * and throws EngineLost.
+   */
   async #checkAlive(m: Member, why: unknown, trials: readonly TrialResult[] = []): Promise<void> {
     if (m.use.lost) throw new EngineLost(m.use.url, m.use.lost.reason, trials);
-    try {
-      await m.ping();
-    } catch (err) {
-      const reason = `${(err as Error).message} (after a run ended: ${why instanceof Error ? why.message : String(why)})`;
-      m.use.lost ??= { at: new Date().toISOString(), reason, runIds: [...m.running] };
-      throw new EngineLost(m.use.url, reason, trials, { cause: err });
+    let last: unknown;
+    for (let i = 0; i < RECHECK_TRIES; i++) {
+      if (i) await sleep(this.#recheckMs);
+      try {
+        await m.ping();
+        return;
+      } catch (err) {
+        last = err;
+      }
     }
+    const reason = `${(last as Error).message} (${RECHECK_TRIES} pings ${this.#recheckMs / 1000}s apart, after a run ended: ${why instanceof Error ? why.message : String(why)})`;
+    m.use.lost ??= { at: new Date().toISOString(), reason, runIds: [...m.running] };
+    throw new EngineLost(m.use.url, reason, trials, { cause: last });
   }
 }
 

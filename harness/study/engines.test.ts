@@ -35,7 +35,7 @@ const newRunId = (): string => `20260101-000000-${(ids++).toString(16).padStart(
 async function study(engines: { url: string; dies: number }[]) {
   const clock = new VirtualClock();
   const made = engines.map((e) => ({ url: e.url, ...mortalFakeEngine(clock, e.dies) }));
-  const set = EngineSet.ofRunEngines(made.map((m) => ({ url: m.url, engine: m.engine, parallel: 1, ping: m.ping })));
+  const set = EngineSet.ofRunEngines(made.map((m) => ({ url: m.url, engine: m.engine, parallel: 1, ping: m.ping })), { recheckMs: 10 });
   const lines: string[] = [];
   const dir = path.join(tmp, `s${ids}`);
   const exec = await clock.run(runStudy({ definition: def, catalogue, engines: set, signal: new AbortController().signal, dir, clock, newRunId, progress: (l) => void lines.push(l) }));
