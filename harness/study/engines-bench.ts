@@ -18,7 +18,7 @@ import { intOption, writableDirOption } from "../cli/args.js";
 import { tableStyle } from "../cli/color.js";
 import { defineCommand, runCommand, type CommandArgs } from "../cli/shell.js";
 import { getDocker, newRunId } from "../docker/index.js";
-import { InputError } from "../errors.js";
+import { HarnessError, InputError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { EngineSet, LOCAL_ENGINE, parseEngineSpecs, type EngineUse } from "../remote/engine-set.js";
 import { parseEngineUrl } from "../remote/engine-url.js";
@@ -228,7 +228,7 @@ export function enginesBenchCli(argv: readonly string[], scenario: ScenarioDefin
   const cmd = defineCommand({
     name: "bench",
     usage: "npm run bench -- engines [--engine URL] [--per-engine P] [--batches-per-slot N] [--batch-size K] [--out DIR]",
-    summary: "Measures the study's trials per hour on one engine and on two (kill-leader, fast profile, one cell): first this host's engine with P slots, then it plus a second engine with P slots. Without --engine a second engine is started on this machine (needs root) and removed at the end. With the defaults, about 10 minutes on a 2-core machine.",
+    summary: "Measures the study's trials per hour on one engine and on two (kill-leader, fast profile, one cell): first this host's engine with P slots, then it plus a second engine with P slots. Without --engine a second engine is started on this machine (needs root) and removed at the end. With the defaults, about 4 minutes on a 2-core machine (12 trials).",
     options: OPTIONS,
     optionHelp: {
       engine: ["URL", "the second engine (unix://, tcp://host:port, ssh://user@host); default: one started on this machine, in a network namespace of its own"],
@@ -253,7 +253,9 @@ export function enginesBenchCli(argv: readonly string[], scenario: ScenarioDefin
       let secondEngineStartMs: number | null = null;
       if (second === null) {
         const t0 = performance.now();
-        const e2 = await startSecondEngine();
+        const e2 = await startSecondEngine().catch((err: unknown) => {
+          throw new HarnessError("E_SETUP", `cannot start a second engine on this machine: ${(err as Error).message}`, "run as root (ip netns, dockerd), or give a second engine with --engine URL", { cause: err });
+        });
         teardown.defer(() => e2.stop(), `remove the second engine (${e2.dir})`);
         secondEngineStartMs = performance.now() - t0;
         second = e2.url;
