@@ -178,17 +178,32 @@ export function planBatches(def: StudyDefinition, progress: Progress = NO_PROGRE
   const cells = new Map(slice.map((b) => [armKey(b.cell), b.cell]));
   for (const [key, cell] of cells) {
     let need = left.get(key)!;
-    for (let k = 0; need > 0; k++) {
-      const ordinal = initialCount.get(key)! + (shard.index - 1) + shard.count * k;
-      if (used(key).has(ordinal)) continue;
+    const taken = new Set(used(key));
+    while (need > 0) {
       const repeat = Math.min(def.batchSize, need);
-      batches.push({ cell, repeat, ordinal, seed: batchSeed(def.seed, cell, ordinal) });
+      const b = freshBatch(def, cell, repeat, taken, shard, initialCount.get(key)!);
+      taken.add(b.ordinal);
+      batches.push(b);
       need -= repeat;
     }
   }
   const usedCount = [...progress.ordinalsUsed.values()].reduce((n, s) => n + s.size, 0);
   if (usedCount > 0) shuffle(batches, hash32(`${def.seed}|order|${usedCount}${shard.count > 1 ? `|shard ${shardLabel(shard)}` : ""}`));
   return batches;
+}
+
+/**
+ * A batch of `repeat` trials of `cell` on the first ordinal of the shard's deficit space
+ * (`base + (index − 1) + count·k`, base = the cell's initial batch count) not in `taken`: its seed
+ * is one no batch of the study used or will use. For a deficit at resume, and for the rest of a
+ * batch whose engine died after logging some of its trials (the same seed would replay their fault
+ * phases).
+ */
+export function freshBatch(def: StudyDefinition, cell: Cell, repeat: number, taken: ReadonlySet<number>, shard: Shard = WHOLE, base = initialPlan(def).filter((b) => armKey(b.cell) === armKey(cell)).length): Batch {
+  for (let k = 0; ; k++) {
+    const ordinal = base + (shard.index - 1) + shard.count * k;
+    if (!taken.has(ordinal)) return { cell, repeat, ordinal, seed: batchSeed(def.seed, cell, ordinal) };
+  }
 }
 
 function shuffle<T>(xs: T[], seed: number): void {

@@ -52,17 +52,23 @@ describe("a study over two engines", () => {
     // Exactly the planned trials, every cell full: none lost, none run twice.
     expect(complete).toHaveLength(8);
     for (const cell of ["ttl-secs=6", "ttl-secs=10"]) expect(complete.filter((t) => t.cell === cell)).toHaveLength(4);
-    // b's one finished trial is kept; the batch it died in is recorded, and its last trial ran on local with the same cell, ordinal and seed.
+    // b's one finished trial is kept; the batch it died in is recorded, and its last trial ran on
+    // local as a fresh batch of that cell (a new ordinal and seed: the old seed would replay the logged trial's fault phase).
     const onB = complete.filter((t) => t.engine === "tcp://b:2375");
     expect(onB).toHaveLength(1);
     const lost = batches.filter((b) => b.status === "engine-lost");
     expect(lost).toEqual([expect.objectContaining({ engine: "tcp://b:2375", runId: onB[0]!.runId, error: expect.objectContaining({ code: "E_DOCKER_UNAVAILABLE" }) })]);
-    const redo = batches.find((b) => b.engine === "local" && b.cell === lost[0]!.cell && b.ordinal === lost[0]!.ordinal);
-    expect(redo).toMatchObject({ repeat: 1, seed: lost[0]!.seed, status: "completed" });
+    const redo = batches.filter((b) => b.engine === "local" && b.cell === lost[0]!.cell && b.repeat === 1);
+    expect(redo).toEqual([expect.objectContaining({ status: "completed" })]);
+    expect(redo[0]!.seed).not.toBe(lost[0]!.seed);
+    // Fresh: beyond the cell's initial batches (2 of 2 trials), so no other batch of the study draws that seed.
+    expect(redo[0]!.ordinal).toBeGreaterThanOrEqual(2);
+    expect(new Set(batches.filter((b) => b.cell === lost[0]!.cell && b.status === "completed").map((b) => b.seed)).size).toBe(batches.filter((b) => b.cell === lost[0]!.cell && b.status === "completed").length);
     expect(made[1]!.runs).toHaveLength(1);
     expect(exec.handedBack).toBe(1);
     expect(set.uses[1]!.lost).toMatchObject({ runIds: [onB[0]!.runId] });
-    expect(lines.some((l) => /tcp:\/\/b:2375 is gone.*goes to another engine; this slot stops/.test(l))).toBe(true);
+    expect(lines.some((l) => /tcp:\/\/b:2375 is gone.*this slot stops/.test(l))).toBe(true);
+    expect(lines.some((l) => /1 trial\(s\) logged; 1 go to another engine as batch \d+/.test(l))).toBe(true);
   });
 
   it("an engine that dies between runs loses nothing: its next batch goes to the other engine whole", async () => {

@@ -25,7 +25,7 @@ import { EngineLost, type EngineSet } from "../remote/engine-set.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { applySetOverrides, profileSpec } from "../topology/spec.js";
 import type { StudyDefinition } from "./definition.js";
-import { armKey, cellSets, falseFailoverCells, planBatches, shardLabel, sliceQuota, studyCells, type Batch, type Cell, type Shard } from "./design.js";
+import { armKey, cellSets, falseFailoverCells, freshBatch, planBatches, shardLabel, sliceQuota, studyCells, type Batch, type Cell, type Shard } from "./design.js";
 import { readLog, TrialLog, type BatchRecord, type LogRecord, type TrialRecord } from "./log.js";
 
 export const LOG_FILE = "trials.ndjson";
@@ -131,6 +131,9 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
   const log = new TrialLog(logFile);
   const { finished, ordinalsUsed } = progressOf(earlier);
   const batches = planBatches(def, { finished, ordinalsUsed }, opts.shard);
+  // Ordinals used or planned, per cell: the rest of a batch cut by its engine's death takes a fresh one.
+  const taken = new Map([...ordinalsUsed].map(([k, s]) => [k, new Set(s)]));
+  for (const b of batches) taken.set(armKey(b.cell), (taken.get(armKey(b.cell)) ?? new Set()).add(b.ordinal));
 
   // A shard counts its slice only: the cells it has trials of, each the trials its slice holds.
   const quota = sliceQuota(def, opts.shard);
@@ -153,10 +156,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
   };
   if (doneTrials() > 0) progress(`resuming: ${doneTrials()}/${totalTrials} trials already finished; ${batches.length} batch(es) to run`);
 
-  const onHandBack = (h: HandBack<Batch>, batch: Batch, slot: number): void => {
-    handedBack += 1;
-    progress(`[slot ${slot + 1}] ${h.message}: ${batch.cell.arm} ${batch.cell.key} batch ${batch.ordinal + 1} (${h.job?.repeat ?? batch.repeat} trial(s)) goes to another engine; this slot stops`);
-  };
+  const onHandBack = (h: HandBack<Batch>, _batch: Batch, slot: number): void => progress(`[slot ${slot + 1}] ${h.message}: this slot stops`);
   await runPool(batches, { parallel, signal, onHandBack }, async (batch: Batch, slot: number, poolSignal: AbortSignal) => {
     const engine = engines.urlOf(slot);
     if (!engines.alive(slot)) throw new HandBack(`engine ${engine} is gone`);
@@ -223,11 +223,17 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
     } catch (err) {
       const e = err as Error & { code?: string };
       if (err instanceof EngineLost) {
-        // The trials it logged stay; what is left of the batch (same cell, ordinal and seed) runs elsewhere.
+        // The trials it logged stay; what is left runs elsewhere: the same batch when none was
+        // logged (a run on another engine comes back whole or not at all), else the rest on a
+        // fresh ordinal (the same seed would replay the logged trials' fault phases).
         await batchRecord("engine-lost", { code: err.code, message: err.message });
-        const left = batch.repeat - err.trials.filter((t) => !isCutShort(t)).length;
-        if (left > 0) throw new HandBack(err.message, { ...batch, repeat: left }, { cause: err });
-        return;
+        const logged = err.trials.filter((t) => !isCutShort(t)).length;
+        if (logged >= batch.repeat) return;
+        handedBack += 1;
+        const rest = logged === 0 ? batch : freshBatch(def, batch.cell, batch.repeat - logged, taken.get(key) ?? new Set(), opts.shard);
+        taken.get(key)?.add(rest.ordinal);
+        progress(`[slot ${slot + 1}] ${batch.cell.arm} ${batch.cell.key} batch ${batch.ordinal + 1}: ${logged} trial(s) logged; ${rest.repeat} go to another engine${rest === batch ? "" : ` as batch ${rest.ordinal + 1}`}`);
+        throw new HandBack(err.message, rest, { cause: err });
       }
       // A run on another engine that brought no report back (its engine answers): a failed run.
       failedBatches += 1;
