@@ -1,6 +1,6 @@
 /**
  * Runs on another engine (`--engine`, docs/ENGINES.md), proven on this machine: a second dockerd in
- * a network namespace of its own (harness/testing/second-engine.ts), whose containers this host
+ * a network namespace of its own (harness/bench/second-engine.ts), whose containers this host
  * cannot reach, stands in for a remote host. A whole run there, its report back here; a Ctrl-C here
  * that stops it there; `npm run reap -- --engine` after a runner was killed; nothing left on either
  * engine; the second engine gone afterwards.
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocker } from "../docker/client.js";
 import { readImagesFile } from "../setup/images.js";
 import { harnessLeftovers, onlyRunId, readResult, runCli, runResources, spawnCli } from "../testing/cli-process.js";
-import { startSecondEngine, type SecondEngine } from "../testing/second-engine.js";
+import { startSecondEngine, type SecondEngine } from "../bench/second-engine.js";
 import { RUNNER_REPO } from "../setup/runner-image.js";
 import { ensureImagesOn, pruneRunnerTags } from "./images.js";
 

@@ -1,6 +1,6 @@
 /**
  * Issue 13's proof, on this machine: a second, independent Docker engine in a network namespace of
- * its own (harness/testing/second-engine.ts; its containers are not routable from here, as on a
+ * its own (harness/bench/second-engine.ts; its containers are not routable from here, as on a
  * remote host) beside this host's.
  *
  * 1. A study run as CI shards: shard 1/2 on this host's engine and shard 2/2 on the second, at
@@ -23,7 +23,7 @@ import { getDocker } from "../docker/client.js";
 import { readLog, type BatchRecord, type TrialRecord } from "../study/log.js";
 import type { StudyReport } from "../study/report.js";
 import { harnessLeftovers, removeRun, runCli, runResources, spawnCli } from "../testing/cli-process.js";
-import { startSecondEngine, type SecondEngine } from "../testing/second-engine.js";
+import { startSecondEngine, type SecondEngine } from "../bench/second-engine.js";
 
 let e2: SecondEngine | undefined;
 let local: Docker;

@@ -15,7 +15,7 @@ export const HOST_TOOLS: ReadonlyArray<{ readonly command: string; readonly pkg:
   { command: "docker", pkg: "docker.io" },
   { command: "dockerd", pkg: "docker.io" },
   { command: "iptables", pkg: "iptables" },
-  // The second engine of the remote-engine test (harness/testing/second-engine.ts) runs in a network namespace.
+  // The second engine of the remote-engine test (harness/bench/second-engine.ts) runs in a network namespace.
   { command: "ip", pkg: "iproute2" },
   { command: "debootstrap", pkg: "debootstrap" },
   { command: "etcd", pkg: "etcd-server" },

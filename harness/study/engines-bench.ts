@@ -5,7 +5,7 @@
  * profile, one cell ttl-secs=6, no false-failover arm, P × N batches of K trials per engine):
  * "1 engine" = `local,parallel=P`; "2 engines" = that + `<second>,parallel=P`.
  *
- * Without `--engine` the second engine is started on this machine (harness/testing/second-engine.ts:
+ * Without `--engine` the second engine is started on this machine (harness/bench/second-engine.ts:
  * a dockerd in a network namespace of its own) and removed at the end, on every path; it adds slots
  * but no cores. Putting the images on a fresh engine (`EngineSet.open`) is timed apart, not counted
  * in the level's wall. Written to `<out>/<id>/engines-bench.json` (default reports/bench/), the
@@ -24,9 +24,8 @@ import { EngineSet, LOCAL_ENGINE, parseEngineSpecs, type EngineUse } from "../re
 import { parseEngineUrl } from "../remote/engine-url.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import type { ScenarioDefinition } from "../runner/types.js";
-// The bench is a tool about the harness, like a test: it borrows the proof engine of the Docker tests.
-// eslint-disable-next-line no-restricted-imports
-import { startSecondEngine } from "../testing/second-engine.js";
+import { quantileStat } from "../stats/index.js";
+import { startSecondEngine } from "../bench/second-engine.js";
 import { validateStudy } from "./definition.js";
 import { runStudy } from "./execute.js";
 import type { BatchRecord, LogRecord, TrialRecord } from "./log.js";
@@ -120,21 +119,10 @@ export function parseEnginesBenchValues(values: { engine?: string; "per-engine"?
   };
 }
 
-function median(xs: readonly number[]): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** R type 7, as the study's analysis (simple-statistics' quantileSorted). */
-function p95(xs: readonly number[]): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const h = (s.length - 1) * 0.95;
-  const lo = Math.floor(h);
-  return s[lo]! + (h - lo) * ((s[Math.min(lo + 1, s.length - 1)] ?? s[lo]!) - s[lo]!);
-}
+/** Median and p95 (R type 7, as the study's analysis), null for no values. */
+const sortedStat = (p: number) => (xs: readonly number[]): number | null => (xs.length ? quantileStat(p)([...xs].sort((x, y) => x - y)) : null);
+const median = sortedStat(0.5);
+const p95 = sortedStat(0.95);
 
 /** One level's row from its study log and its engines' uses. `speedup` is left null (set against the first level). */
 export function levelRow(level: string, records: readonly LogRecord[], uses: readonly EngineUse[], timing: { wallMs: number; prepareMs: number }, studyDir: string): EnginesLevelRow {

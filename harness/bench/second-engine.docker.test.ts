@@ -1,5 +1,5 @@
 /**
- * The second engine's own teardown (harness/testing/second-engine.ts): nothing of it is left, not
+ * The second engine's own teardown (harness/bench/second-engine.ts): nothing of it is left, not
  * after `stop()`, and not after the process that started it was SIGKILLed (the next start, or
  * `removeStaleSecondEngines`, removes what it left). The main engine is never touched.
  */
@@ -44,7 +44,7 @@ describe("the second engine", () => {
   });
 
   it("what a SIGKILLed owner left (dockerd still running) is removed by the next start's sweep", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "harness/testing/second-engine-child.ts"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "harness/bench/testing/second-engine-child.ts"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
     const dir = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d: Buffer) => resolve(d.toString().trim()));
       child.on("exit", (code) => reject(new Error(`the child exited (${code}) before starting the engine`)));

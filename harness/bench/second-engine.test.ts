@@ -1,4 +1,4 @@
-/** The stale sweep of second engines (harness/testing/second-engine.ts) on plain folders: no dockerd needed. */
+/** The stale sweep of second engines (harness/bench/second-engine.ts) on plain folders: no dockerd needed. */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
