@@ -2,8 +2,8 @@
  * A second, independent Docker engine on this machine that stands in for a remote host, for the
  * Docker tests of harness/remote/ and `npm run bench -- engines` (so it lives in bench/, not in a
  * testing/ folder, which only tests may import). dockerd runs inside a network namespace of its
- * own (`ip netns add`), with its own data root, exec root, pidfile, cgroup parent, config file and unix socket under one temporary folder,
- * and its own docker0 bridge and iptables rules (both live in that namespace). No veth joins the
+ * own (`ip netns add`), with its own data root, exec root, pidfile, cgroup parent, config file and
+ * unix socket under one temporary folder, and its own docker0 bridge and iptables rules (both live in that namespace). No veth joins the
  * namespace to the host: the host can reach the engine only through its socket (a file, so it
  * works across namespaces), never its containers' addresses, as with a remote engine. Images get
  * in over the engine API (harness/remote/images.ts: save from one engine, load into the other).

@@ -27,6 +27,7 @@ const reapCommand = defineCommand({
   async run(ctx) {
     let code = 0;
     for (const target of ctx.input.targets) {
+      if (ctx.signal.aborted) break;
       if (ctx.input.targets.length > 1) ctx.progress(`reaping on ${target?.url ?? "this host's engine"}`);
       code = Math.max(code, await reapOne(ctx, target, ctx.args.values.all ?? false).catch((err: unknown) => {
         if (ctx.input.targets.length === 1) throw err;

@@ -354,8 +354,6 @@ export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinit
     const shown = controller.signal.aborted ? controller.signal.reason : err;
     stderr(`${formatError(shown)}\n`);
     code = exitCodeFor(shown);
-  } finally {
-    process.off("beforeExit", drained);
   }
   try {
     if (teardown.size > 0 || teardown.disposed) progress("cleaning up");
@@ -365,6 +363,8 @@ export async function runCommand<O extends OptionsConfig, I>(cmd: CommandDefinit
     stderr(`cleanup: ${err instanceof AggregateError ? err.message : formatError(err)}\n  hint: ${cleanupHint}\n`);
     if (code === 0) code = 2;
   } finally {
+    // Kept through the cleanup: a teardown step that can never finish is the same bug.
+    process.off("beforeExit", drained);
     interrupts.uninstall();
   }
   if (controller.signal.aborted && !workDone) return 130;

@@ -57,6 +57,8 @@ export async function ensureImagesOn(target: Docker, source: Docker, tags: reado
     bytes += chunk.length;
     stall.touch();
   });
+  // Once all is sent, a quiet load says nothing until it has unpacked every layer: give that longer.
+  archive.on("end", () => stall.touch(3 * (opts.stallMs ?? TRANSFER_STALL_MS)));
   let body: string;
   try {
     // The load answers once the whole archive is read; its body is JSON lines, an `error` in one on failure.
@@ -99,18 +101,20 @@ export const TRANSFER_STALL_MS = 300_000;
  * mid-transfer: a load or build has no overall deadline, as its length depends on its size), or
  * when `outer` aborts.
  */
-export function stallGuard(what: string, outer: AbortSignal | undefined, idleMs = TRANSFER_STALL_MS): { signal: AbortSignal; touch: () => void; stop: () => void } {
+export function stallGuard(what: string, outer: AbortSignal | undefined, idleMs = TRANSFER_STALL_MS): { signal: AbortSignal; touch: (nextIdleMs?: number) => void; stop: () => void } {
   const ac = new AbortController();
-  const fire = (): void => ac.abort(new HarnessError("E_DOCKER_UNAVAILABLE", `${what}: no progress for ${idleMs / 1000}s; the engine stopped answering`, "Check the engine (`DOCKER_HOST=<url> docker info`) and the network to it, then run again."));
+  let limit = idleMs;
+  const fire = (): void => ac.abort(new HarnessError("E_DOCKER_UNAVAILABLE", `${what}: no progress for ${limit / 1000}s; the engine stopped answering`, "Check the engine (`DOCKER_HOST=<url> docker info`) and the network to it, then run again."));
   let timer = setTimeout(fire, idleMs);
   const relay = (): void => ac.abort(outer!.reason);
   if (outer?.aborted) relay();
   else outer?.addEventListener("abort", relay, { once: true });
   return {
     signal: ac.signal,
-    touch: () => {
+    touch: (nextIdleMs = idleMs) => {
       clearTimeout(timer);
-      timer = setTimeout(fire, idleMs);
+      limit = nextIdleMs;
+      timer = setTimeout(fire, limit);
     },
     stop: () => {
       clearTimeout(timer);

@@ -85,8 +85,8 @@ export class Observer {
     this.#stop.abort();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<false>((resolve) => {
+      // Not unref'd: a probe that never settles must still get its grace period, not a drained event loop.
       timer = setTimeout(() => resolve(false), PROBE_STOP_GRACE_MS);
-      timer.unref();
     });
     const ended = await Promise.race([Promise.all(this.#runs).then(() => true as const), grace]);
     clearTimeout(timer);
