@@ -44,6 +44,8 @@ describe("npm run study: the command line", () => {
     [["--resume", "/nonexistent-study", "--replicates", "3"], /--resume takes the study's own definition: --replicates cannot be given with it/],
     [["--resume", "/nonexistent-study"], /no study\.plan\.json there/],
     [["ttl", "--parallel", "0"], /--parallel must be between 1 and 32/],
+    [["ttl", "--shard", "1/2"], /--shard 1\/2 needs a fixed seed/],
+    [["ttl", "--engine", "local,parallel=0"], /--engine local,parallel=0: parallel must be 1\.\.32/],
   ])("refuses %j", async (argv, message) => {
     await expect(parse(argv)).rejects.toThrow(message);
   });

@@ -86,7 +86,7 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
   return {
     name: "study",
     usage:
-      "npm run study -- <shorthand|FILE.yaml> [--replicates N] [--profile P] [--parallel N] [--dry-run] | --grid key=v1,v2 [--grid ...] --scenario S --replicates N | --resume DIR | --list | merge DIR... [--partial] [--out DIR]",
+      "npm run study -- <shorthand|FILE.yaml> [--replicates N] [--profile P] [--parallel N] [--engine URL[,parallel=N] ...] [--shard i/n --seed S] [--dry-run] | --grid key=v1,v2 [--grid ...] --scenario S --replicates N | --resume DIR | --list | merge DIR... [--partial] [--out DIR]",
     summary:
       "Runs a tuning study: every cell of a grid of --set values, replicates per cell in batches on one topology each, batches in a seeded random order, " +
       "a false-failover arm; reports per-cell failover times with intervals, false-failover rates, a linear model beside the §6 model, and a recommendation (docs/STUDY.md).",
@@ -103,9 +103,9 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
       target: ["F", "false-failover upper bound the recommendation must stay under, as a fraction (default 0.01)"],
       "false-failover-replicates": ["N", "trials per lease setting in the false-failover arm (default 10; 0 turns it off)"],
       parallel: ["N", "topologies at once per engine without its own parallel= (default: from cores and free memory, printed)"],
-      engine: ["URL[,parallel=N]", "run batches on this Docker engine too (repeatable; local = this host's; unix://, tcp://, ssh:// as for npm run scenario): slots over all engines, an engine that dies hands its batches to the others (docs/ENGINES.md)"],
+      engine: ["URL[,parallel=N]", "run batches on this Docker engine (repeatable; local = this host's, the only one without --engine; unix://, tcp://, ssh:// as for npm run scenario): slots over all engines, an engine that dies hands its batches to the others (docs/ENGINES.md)"],
       out: ["DIR", "reports root (default reports/); the study goes to DIR/studies/<name>/<id>/"],
-      resume: ["DIR", "continue the study in DIR (its definition is read from DIR; only --parallel may be given)"],
+      resume: ["DIR", "continue the study in DIR (its definition and shard are read from DIR; only --parallel, --engine and --dry-run may be given)"],
       "dry-run": "print the cells, the trial count and an estimated duration; run nothing",
       shard: ["i/n", "run only shard i of n of the study (a CI matrix job each; same seed → same slice); the folder is <id>-shard-<i>-of-<n>; `merge` combines them (docs/STUDY.md)"],
       partial: "with merge: merge the shards that are there when some are missing (the report is partial and names them)",
@@ -193,6 +193,8 @@ export function studySpec(ctx: StudyCliContext, out: (s: string) => void): Comma
       }
       const ffr = num("false-failover-replicates", values["false-failover-replicates"]);
       if (ffr !== undefined) raw.falseFailover = { ...((raw.falseFailover as object | undefined) ?? {}), replicates: ffr };
+      // Every shard's job must draw the same slice: a seed drawn per job would give each another study.
+      if (shard && raw.seed === undefined) throw new InputError(`--shard ${values.shard} needs a fixed seed: without one each shard's job draws its own, and the slices do not fit together`, "add --seed S (the same in every shard's job), or a seed: field in the study file");
       const definition = validateStudy(raw, source, ctx.catalogue);
       const outRoot = await writableDirOption("out", values.out, ctx.defaultOut ?? path.join(PROJECT_ROOT, "reports"));
       // A shard's folder says which it is, so the CI jobs' artifacts do not collide.
@@ -265,7 +267,8 @@ export async function studyCli(argv: readonly string[], ctx: StudyCliContext): P
         return 130;
       }
       if (report.status !== "completed") {
-        throw new HarnessError("E_INTERNAL", `${report.counts.planned - report.counts.trials} planned trial(s) not done: ${report.counts.failedBatches} run(s) failed (see the batch records in ${LOG_FILE})`, `npm run study -- --resume ${input.dir} runs what remains`);
+        const lost = engines.uses.filter((u) => u.lost).map((u) => u.url);
+        throw new HarnessError("E_INTERNAL", `${report.counts.planned - report.counts.trials} planned trial(s) not done: ${report.counts.failedBatches} run(s) failed${lost.length ? `, engine(s) lost: ${lost.join(", ")}` : ""} (see the batch records in ${LOG_FILE})`, `npm run study -- --resume ${input.dir}${lost.length ? " (with engines that answer)" : ""} runs what remains`);
       }
       return 0;
     },

@@ -33,7 +33,7 @@ describe("parseEngineSpecs (--engine URL[,parallel=N])", () => {
       ["tcp://build-3:2375", 4, "tcp"],
     ]);
     expect(parseEngineSpecs(["unix:///tmp/e2/docker.sock", "local"], { parallel: 3, local }).map((s) => s.parallel)).toEqual([3, 3]);
-    expect(describeEngineSpecs(specs).text).toBe("8 slot(s) over 3 engine(s): local × 2 (parallel=); unix:///tmp/e2/docker.sock × ? (asked at start; 2 assumed here); tcp://build-3:2375 × 4 (parallel=)");
+    expect(describeEngineSpecs(specs).text).toBe("8 slot(s) over 3 engine(s): local × 2 (parallel=2 given); unix:///tmp/e2/docker.sock × ? (asked at start; 2 assumed here); tcp://build-3:2375 × 4 (parallel=4 given)");
     expect(describeEngineSpecs(parseEngineSpecs(undefined, { local })).text).toBe("--parallel 6 (default: 2 cores × 3 = 6)");
   });
 

@@ -73,7 +73,7 @@ export function parseEngineSpecs(values: readonly string[] | undefined, opts: { 
     }
     if (!url) throw new InputError(`--engine ${JSON.stringify(raw)}: no URL`, SPEC_HINT);
     const target = url === LOCAL_ENGINE ? null : parseEngineUrl(url);
-    if (parallel !== null) return { url: target?.url ?? url, target, parallel, parallelWhy: "parallel=" };
+    if (parallel !== null) return { url: target?.url ?? url, target, parallel, parallelWhy: `parallel=${parallel} given` };
     if (opts.parallel !== undefined) return { url: target?.url ?? url, target, parallel: opts.parallel, parallelWhy: "--parallel" };
     if (!target) return { url, target, parallel: local().parallel, parallelWhy: `default: ${local().why}` };
     return { url: target.url, target, parallel: null, parallelWhy: "" };
