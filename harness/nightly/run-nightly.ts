@@ -260,7 +260,9 @@ export async function runNightly(o: NightlyOptions, deps: NightlyDeps): Promise<
   };
 
   const onHandBack = (h: HandBack<Job>, j: Job, slot: number): void => {
-    progress(`${j.planned.scenario.name}: ${h.message}: ${h.job?.first ? "its rerun" : "its run"} goes to another engine whole; slot ${slot + 1} (${engines.urlOf(slot)}) stops`);
+    // Without a job: a slot of an engine already lost, retiring before it ran anything.
+    if (!h.job) progress(`slot ${slot + 1} (${engines.urlOf(slot)}) stops: ${h.message}`);
+    else progress(`${j.planned.scenario.name}: ${h.message}: ${h.job.first ? "its rerun" : "its run"} goes to another engine whole; slot ${slot + 1} (${engines.urlOf(slot)}) stops`);
   };
   const entries = await runPool(planned.map((s) => s.job), { parallel, signal: stop, onHandBack }, async (j, slot) => {
     if (!engines.alive(slot)) throw new HandBack(`engine ${engines.urlOf(slot)} is gone`);
