@@ -6,9 +6,10 @@
  * run on another engine is `runScenarioOnEngine` (a runner container there, its report copied
  * back), and both end as a `RunOutcome` whose trials reach `onTrial`.
  *
- * An engine that dies is found by a ping once a run on it did not complete: it is marked lost (when,
- * why, the runs it was running), `run` throws `EngineLost`, and its slots take no further job (the
- * caller hands the job back to the pool, harness/runner/pool.ts `HandBack`). Trials of a remote
+ * An engine that dies is found by pings once a run on it did not complete, or by a watchdog's pings
+ * while a remote run is under way: it is marked lost (when, why, the runs it was running), `run`
+ * throws `EngineLost`, and its slots take no further job (the caller hands the job back to the
+ * pool, harness/runner/pool.ts `HandBack`). Trials of a remote
  * run come back with its report only, so a remote run cut by its engine's death is rerun whole
  * elsewhere; a local run's trials were logged as they ended, so only its remaining trials are.
  */
@@ -200,7 +201,7 @@ export class EngineSet {
 
   /**
    * One run on the slot's engine. Resolves with its outcome (its report here, in `<outDir>`); throws
-   * `EngineLost` when the engine is gone (found by a ping once the run did not complete), with the
+   * `EngineLost` when the engine is gone (found by pings once the run did not complete, or by the watchdog), with the
    * trials that reached `onTrial` before. A remote run that failed while its engine answers is a
    * HarnessError like any run's failure.
    */
