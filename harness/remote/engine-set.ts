@@ -201,8 +201,8 @@ export class EngineSet {
 
   /**
    * One run on the slot's engine. Resolves with its outcome (its report here, in `<outDir>`); throws
-   * `EngineLost` when the engine is gone (found by pings once the run did not complete, or by the watchdog), with the
-   * trials that reached `onTrial` before. A remote run that failed while its engine answers is a
+   * `EngineLost` when the engine is gone (found by pings once the run did not complete, or by the
+   * watchdog), with the trials that reached `onTrial` before. A remote run that failed while its engine answers is a
    * HarnessError like any run's failure.
    */
   async run(slot: number, plan: RunPlan, o: EngineRunOptions): Promise<RunOutcome> {
