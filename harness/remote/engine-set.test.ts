@@ -17,11 +17,11 @@ let tmp: string;
 beforeAll(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), "engine-set-")); });
 afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
 
-const local = { parallel: 6, why: "2 cores × 3 = 6" };
+const local = { parallel: 4, why: "2 cores × 2 = 4" };
 
 describe("parseEngineSpecs (--engine URL[,parallel=N])", () => {
   it("none given: this host's engine alone, with --parallel or its default", () => {
-    expect(parseEngineSpecs(undefined, { local })).toEqual([{ url: "local", target: null, parallel: 6, parallelWhy: "default: 2 cores × 3 = 6" }]);
+    expect(parseEngineSpecs(undefined, { local })).toEqual([{ url: "local", target: null, parallel: 4, parallelWhy: "default: 2 cores × 2 = 4" }]);
     expect(parseEngineSpecs([], { parallel: 3, local })).toMatchObject([{ url: "local", parallel: 3, parallelWhy: "--parallel" }]);
   });
 
@@ -34,7 +34,7 @@ describe("parseEngineSpecs (--engine URL[,parallel=N])", () => {
     ]);
     expect(parseEngineSpecs(["unix:///tmp/e2/docker.sock", "local"], { parallel: 3, local }).map((s) => s.parallel)).toEqual([3, 3]);
     expect(describeEngineSpecs(specs).text).toBe("8 slot(s) over 3 engine(s): local × 2 (parallel=2 given); unix:///tmp/e2/docker.sock × ? (asked at start; 2 assumed here); tcp://build-3:2375 × 4 (parallel=4 given)");
-    expect(describeEngineSpecs(parseEngineSpecs(undefined, { local })).text).toBe("--parallel 6 (default: 2 cores × 3 = 6)");
+    expect(describeEngineSpecs(parseEngineSpecs(undefined, { local })).text).toBe("--parallel 4 (default: 2 cores × 2 = 4)");
   });
 
   it.each([

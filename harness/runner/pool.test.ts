@@ -122,8 +122,9 @@ describe("runPool", () => {
 
 describe("defaultParallelism", () => {
   const GiB = 1024 ** 3;
-  it("three topologies per core, as many as free memory carries, 1 to 8", () => {
-    expect(defaultParallelism({ cpus: 2, freeBytes: 20 * GiB }).parallel).toBe(6);
+  it("two topologies per core, as many as free memory carries, 1 to 8", () => {
+    expect(defaultParallelism({ cpus: 2, freeBytes: 20 * GiB }).parallel).toBe(4);
+    expect(defaultParallelism({ cpus: 2, freeBytes: 20 * GiB }).why).toMatch(/^2 cores × 2 = 4;/);
     expect(defaultParallelism({ cpus: 8, freeBytes: 64 * GiB }).parallel).toBe(8);
     expect(defaultParallelism({ cpus: 4, freeBytes: 3.5 * GiB }).parallel).toBe(3);
     expect(defaultParallelism({ cpus: 2, freeBytes: 1 * GiB })).toMatchObject({ parallel: 1, why: expect.stringMatching(/= 0; at most 8/) });

@@ -113,19 +113,24 @@ export async function runPool<J, R>(jobs: readonly J[], opts: PoolOptions<J, R>,
 
 /** What one fast- or seed-profile topology holds resident (7 containers, measured with `docker stats`: ≈ 250 MiB) plus the harness's share for its probes, with room to spare. */
 export const TOPOLOGY_MEMORY_BYTES = 512 * 1024 ** 2;
+/** Topologies per core by default (see `defaultParallelism`). */
+const PER_CORE = 2;
 /** Memory left to the machine's other work whatever the parallelism. */
 const RESERVED_MEMORY_BYTES = 2 * 1024 ** 3;
 
 /**
  * The default `--parallel` for one engine on this host: topologies spend most of their time
- * waiting on timers (≈ 12 % of a core each when steady), so up to three per core, as many as
- * free memory carries at `TOPOLOGY_MEMORY_BYTES` each, at most 8, at least 1. The reason is
- * returned with the figure so a command can print why it chose it.
+ * waiting on timers (≈ 12 % of a core each when steady), so two per core, as many as free memory
+ * carries at `TOPOLOGY_MEMORY_BYTES` each, at most 8, at least 1. Two, not three: measured on a
+ * quiet 2-core machine (docs/STUDY.md "Throughput"), 6 topologies gave 4.5× the trials per hour of
+ * one but a probe error p95 of 396 ms, 4 gave 3.5× at 65 ms: the default keeps the measurements
+ * accurate; `--parallel` trades accuracy for speed. The reason is returned with the figure so a
+ * command can print why it chose it.
  */
 export function defaultParallelism(host: { cpus: number; freeBytes: number } = { cpus: os.availableParallelism(), freeBytes: os.freemem() }): { parallel: number; why: string } {
-  const byCpu = host.cpus * 3;
+  const byCpu = host.cpus * PER_CORE;
   const byMemory = Math.floor((host.freeBytes - RESERVED_MEMORY_BYTES) / TOPOLOGY_MEMORY_BYTES);
   const parallel = Math.max(1, Math.min(8, byCpu, byMemory));
   const gib = (b: number): string => (b / 1024 ** 3).toFixed(1);
-  return { parallel, why: `${host.cpus} cores × 3 = ${byCpu}; ${gib(host.freeBytes)} GiB free − ${gib(RESERVED_MEMORY_BYTES)} GiB reserve at ${TOPOLOGY_MEMORY_BYTES / 1024 ** 2} MiB per topology = ${Math.max(byMemory, 0)}; at most 8` };
+  return { parallel, why: `${host.cpus} cores × ${PER_CORE} = ${byCpu}; ${gib(host.freeBytes)} GiB free − ${gib(RESERVED_MEMORY_BYTES)} GiB reserve at ${TOPOLOGY_MEMORY_BYTES / 1024 ** 2} MiB per topology = ${Math.max(byMemory, 0)}; at most 8` };
 }
