@@ -15,8 +15,6 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type Docker from "dockerode";
-import { getDocker } from "../docker/client.js";
 import { DockerUnavailableError, HarnessError, InputError } from "../errors.js";
 import { TeardownStack } from "../lifecycle/teardown-stack.js";
 import type { RunResult, TrialResult } from "../reporting/result.js";
@@ -26,10 +24,8 @@ import type { RunPlan } from "../runner/plan.js";
 import { defaultParallelism } from "../runner/pool.js";
 import { sleep } from "../async/sleep.js";
 import { historyFromNdjson } from "../history/history.js";
-import { readImagesFile } from "../setup/images.js";
 import { connectEngine, parseEngineUrl, type EngineTarget } from "./engine-url.js";
-import { ensureImagesOn, ensureRunnerOn } from "./images.js";
-import { runScenarioOnEngine } from "./scenario.js";
+import { prepareEngine, runScenarioOnEngine } from "./scenario.js";
 
 /** How often an engine running a remote run is pinged, and how many failed pings in a row mean it is gone. */
 const WATCH_INTERVAL_MS = 5_000;
@@ -123,6 +119,8 @@ interface Member {
   readonly target: EngineTarget | null;
   /** The local engine's RunEngine (target null). */
   readonly local?: RunEngine;
+  /** Another engine's runner image, put there (with the others) once, at `open`. */
+  readonly runnerImage?: string;
   /** Resolves while the engine answers. */
   readonly ping: () => Promise<void>;
   readonly running: Set<string>;
@@ -162,9 +160,9 @@ export class EngineSet {
         parallel = d.parallel;
         parallelWhy = `default from the engine's docker info: ${d.why.replace("free", "total")}`;
       }
-      await prepareEngine(spec.target, docker, opts);
+      const runnerImage = await prepareEngine(docker, { signal: opts.signal, progress: (line) => opts.progress(`${spec.target!.url}: ${line}`) });
       const target = spec.target;
-      return { use: newUse(spec.url, parallel, parallelWhy), target, ping: async () => void (await connectEngine(target)), running: new Set() };
+      return { use: newUse(spec.url, parallel, parallelWhy), target, runnerImage, ping: async () => void (await connectEngine(target)), running: new Set() };
     }));
     return new EngineSet(members);
   }
@@ -227,7 +225,7 @@ export class EngineSet {
       try {
         outcome = m.local
           ? await executeRun(plan, { engine: m.local, signal: o.signal, outDir: o.outDir, runId: o.runId, progress: o.progress, onTrial, ...(o.clock ? { clock: o.clock } : {}), ...(o.invocation ? { invocation: o.invocation } : {}) })
-          : await Promise.race([runRemote(m.target!, plan, { ...o, signal: watch!.signal }, onTrial), watch!.lost]);
+          : await Promise.race([runRemote(m.target!, m.runnerImage!, plan, { ...o, signal: watch!.signal }, onTrial), watch!.lost]);
       } catch (err) {
         if (!m.local && m.use.lost) abandoned = true;
         if (!o.signal.aborted) await this.#checkAlive(m, err, trials).catch((lost: unknown) => {
@@ -326,17 +324,6 @@ function localUrl(): string {
   return host && host.length ? host : "unix:///var/run/docker.sock";
 }
 
-/** The base, fixture and runner images onto a remote engine, by content hash. */
-async function prepareEngine(target: EngineTarget, docker: Docker, opts: { signal: AbortSignal; progress: (line: string) => void }): Promise<void> {
-  const local = await getDocker();
-  const images = await readImagesFile();
-  const progress = (line: string): void => opts.progress(`${target.url}: ${line}`);
-  const moved = await ensureImagesOn(docker, local, [images.base, images.k8sm], { signal: opts.signal, progress });
-  if (moved.loaded.length) progress(`loaded ${moved.loaded.length} image(s), ${Math.round(moved.bytes / 1024 ** 2)} MB, in ${(moved.ms / 1000).toFixed(1)}s`);
-  const runner = await ensureRunnerOn(docker, local, images, { signal: opts.signal, progress });
-  if (runner.built) progress(`runner image ${runner.tag} built there in ${(runner.ms / 1000).toFixed(1)}s`);
-}
-
 /** The scenario's command-line arguments that rebuild `plan` (profile, then the scenario's own settings, then `--set`, as `npm run scenario` resolves them). */
 export function planArgs(plan: RunPlan): string[] {
   const profile = plan.options.profile;
@@ -346,12 +333,12 @@ export function planArgs(plan: RunPlan): string[] {
 }
 
 /** A run on another engine: its report comes back, and its trials then reach `onTrial` in order. */
-async function runRemote(target: EngineTarget, plan: RunPlan, o: EngineRunOptions, onTrial: (t: TrialResult) => Promise<void>): Promise<RunOutcome> {
+async function runRemote(target: EngineTarget, runnerImage: string, plan: RunPlan, o: EngineRunOptions, onTrial: (t: TrialResult) => Promise<void>): Promise<RunOutcome> {
   await using teardown = new TeardownStack();
   // Its progress (stderr), without the runner's own clock; its stdout is the run's summary, which is in its report.
   const progress = lineSplitter((line) => o.progress(line.replace(/^\[\d+:\d\d\] /, "")));
   const remote = await runScenarioOnEngine({
-    target, runId: o.runId, scenario: plan.scenario.name, args: planArgs(plan), outDir: o.outDir, signal: o.signal, teardown,
+    target, runnerImage, runId: o.runId, scenario: plan.scenario.name, args: planArgs(plan), outDir: o.outDir, signal: o.signal, teardown,
     progress: o.progress, stdout: () => {}, stderr: progress,
   });
   if (!remote.reportDir) throw new HarnessError("E_REPORT", `no report came back from the run ${o.runId} on ${target.url} (runner exit ${String(remote.code)})`, "see the run's output above");

@@ -50,6 +50,8 @@ export interface RemoteScenarioOptions {
   readonly local?: Docker;
   /** When the command started (epoch ms), for the runner's progress clock. */
   readonly startedAtMs?: number;
+  /** The runner image, when `prepareEngine` already put the images there. @default prepared now */
+  readonly runnerImage?: string;
 }
 
 export interface RemoteScenarioResult {
@@ -59,18 +61,28 @@ export interface RemoteScenarioResult {
   readonly reportDir: string | undefined;
 }
 
+/**
+ * The base, fixture and runner images onto `remote`, by content hash (what is there is not sent);
+ * returns the runner image's tag. Once per engine: `EngineSet.open` does it for all its runs.
+ */
+export async function prepareEngine(remote: Docker, opts: { signal: AbortSignal; progress: (line: string) => void; local?: Docker; images?: Images }): Promise<string> {
+  const local = opts.local ?? (await getDocker());
+  const images = opts.images ?? (await readImagesFile());
+  const moved = await ensureImagesOn(remote, local, [images.base, images.k8sm], opts);
+  if (moved.loaded.length) opts.progress(`loaded ${moved.loaded.length} image(s), ${Math.round(moved.bytes / 1024 ** 2)} MB, in ${(moved.ms / 1000).toFixed(1)}s`);
+  const runner = await ensureRunnerOn(remote, local, images, opts);
+  if (runner.built) opts.progress(`runner image ${runner.tag} ready on the engine in ${(runner.ms / 1000).toFixed(1)}s`);
+  return runner.tag;
+}
+
 export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<RemoteScenarioResult> {
   const remote = await connectEngine(o.target, { signal: o.signal });
-  const local = o.local ?? (await getDocker());
   const images = await readImagesFile();
-  const moved = await ensureImagesOn(remote, local, [images.base, images.k8sm], { signal: o.signal, progress: o.progress });
-  if (moved.loaded.length) o.progress(`loaded ${moved.loaded.length} image(s), ${Math.round(moved.bytes / 1024 ** 2)} MB, in ${(moved.ms / 1000).toFixed(1)}s`);
-  const runner = await ensureRunnerOn(remote, local, images, { signal: o.signal, progress: o.progress });
-  if (runner.built) o.progress(`runner image ${runner.tag} ready on the engine in ${(runner.ms / 1000).toFixed(1)}s`);
+  const runnerImage = o.runnerImage ?? (await prepareEngine(remote, { signal: o.signal, progress: o.progress, images, ...(o.local ? { local: o.local } : {}) }));
   o.signal.throwIfAborted();
 
   const handle = await startRunner({
-    docker: remote, target: o.target, image: runner.tag, id: o.runId,
+    docker: remote, target: o.target, image: runnerImage, id: o.runId,
     cmd: ["scenarios/main.ts", o.scenario, ...o.args, "--out", o.outDir],
     env: [`${RUN_ID_ENV}=${o.runId}`, ...(await fixturesChecked(images, o.progress)), ...(o.startedAtMs ? [`${STARTED_MS_ENV}=${Math.round(o.startedAtMs)}`] : []), ...gitEnv()],
     stdout: o.stdout, stderr: o.stderr,
@@ -98,7 +110,7 @@ export async function runScenarioOnEngine(o: RemoteScenarioOptions): Promise<Rem
       // Killed (SIGKILL after the grace period, an OOM): its topology may be left; reaped there.
       if (code === null || code === 137) {
         o.progress(`the runner was killed (exit ${String(code)}): reaping what it left on ${o.target.url}`);
-        await reapEngine(remote, o.target, { image: runner.tag, stdout: o.stderr, stderr: o.stderr });
+        await reapEngine(remote, o.target, { image: runnerImage, stdout: o.stderr, stderr: o.stderr });
       }
       return { code, copied };
     } finally {
