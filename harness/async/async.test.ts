@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { request } from "undici";
 import { VirtualClock } from "../testing/virtual-clock.js";
-import { isTimeoutReason, sleep, timeoutSignal, waitFor, WaitTimeoutError } from "./index.js";
+import { childController, isTimeoutReason, sleep, timeoutSignal, waitFor, WaitTimeoutError } from "./index.js";
 
 describe("sleep", () => {
   it("waits at least the given time", async () => {
@@ -50,6 +50,24 @@ describe("timeoutSignal", () => {
     expect(s.aborted).toBe(true);
     expect(s.reason).toBe("parent went away");
     expect(isTimeoutReason(s.reason)).toBe(false);
+  });
+});
+
+describe("childController", () => {
+  it("aborts with its parent (the parent's reason), aborts alone without the parent, and after release no longer follows it", () => {
+    const parent = new AbortController();
+    const a = childController(parent.signal);
+    const b = childController(parent.signal);
+    b.controller.abort(new Error("own"));
+    expect(parent.signal.aborted).toBe(false);
+    const c = childController(parent.signal);
+    c.release();
+    parent.abort(new Error("Ctrl-C"));
+    expect(a.signal.reason).toEqual(new Error("Ctrl-C"));
+    expect(b.signal.reason).toEqual(new Error("own"));
+    expect(c.signal.aborted).toBe(false);
+    expect(childController(parent.signal).signal.aborted).toBe(true);
+    expect(childController(undefined).signal.aborted).toBe(false);
   });
 });
 

@@ -15,3 +15,16 @@ export function timeoutSignal(ms: number, parent?: AbortSignal): AbortSignal {
 export function isTimeoutReason(err: unknown): boolean {
   return err instanceof DOMException && err.name === "TimeoutError";
 }
+
+/**
+ * A controller that also aborts when `parent` does (with the parent's reason) and can be aborted on
+ * its own; `release()` drops the link, so a long-lived parent (a study's, a night's signal) keeps no
+ * listener for each short-lived child.
+ */
+export function childController(parent: AbortSignal | undefined): { controller: AbortController; signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const relay = (): void => controller.abort(parent?.reason);
+  if (parent?.aborted) relay();
+  else parent?.addEventListener("abort", relay, { once: true });
+  return { controller, signal: controller.signal, release: () => parent?.removeEventListener("abort", relay) };
+}

@@ -23,6 +23,7 @@ import { executeRun, type RunOutcome } from "../runner/execute-run.js";
 import type { RunPlan } from "../runner/plan.js";
 import { defaultParallelism } from "../runner/pool.js";
 import { sleep } from "../async/sleep.js";
+import { childController } from "../async/timeout-signal.js";
 import { historyFromNdjson } from "../history/history.js";
 import { connectEngine, parseEngineUrl, type EngineTarget } from "./engine-url.js";
 import { prepareEngine, runScenarioOnEngine } from "./scenario.js";
@@ -251,10 +252,7 @@ export class EngineSet {
    * container wait on an engine that died mid-request was seen never to settle.
    */
   #watch(m: Member, signal: AbortSignal): { signal: AbortSignal; lost: Promise<never>; stop: () => void } {
-    const own = new AbortController();
-    const relay = (): void => own.abort(signal.reason);
-    if (signal.aborted) relay();
-    else signal.addEventListener("abort", relay, { once: true });
+    const own = childController(signal);
     let misses = 0;
     let reject: (err: unknown) => void = () => {};
     const lost = new Promise<never>((_, r) => (reject = r));
@@ -271,12 +269,12 @@ export class EngineSet {
           if (stopped || ++misses < WATCH_MISSES) return;
           const reason = `${(err as Error).message} (${misses} pings in a row, ${WATCH_INTERVAL_MS / 1000}s apart, while a run was under way)`;
           m.use.lost ??= { at: new Date().toISOString(), reason, runIds: [...m.running] };
-          own.abort(new EngineLost(m.use.url, reason, []));
+          own.controller.abort(new EngineLost(m.use.url, reason, []));
           reject(new EngineLost(m.use.url, reason, [], { cause: err }));
         },
       ).finally(() => void (busy = false));
     }, WATCH_INTERVAL_MS);
-    return { signal: own.signal, lost, stop: () => { stopped = true; clearInterval(timer); signal.removeEventListener("abort", relay); } };
+    return { signal: own.signal, lost, stop: () => { stopped = true; clearInterval(timer); own.release(); } };
   }
 
   #member(slot: number): Member {

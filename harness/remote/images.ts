@@ -8,6 +8,7 @@
  */
 import path from "node:path";
 import type Docker from "dockerode";
+import { childController } from "../async/timeout-signal.js";
 import { dockerCall, dockerStatus } from "../docker/client.js";
 import { HarnessError } from "../errors.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -102,15 +103,12 @@ export const TRANSFER_STALL_MS = 300_000;
  * when `outer` aborts.
  */
 export function stallGuard(what: string, outer: AbortSignal | undefined, idleMs = TRANSFER_STALL_MS): { signal: AbortSignal; touch: (nextIdleMs?: number) => void; stop: () => void } {
-  const ac = new AbortController();
+  const own = childController(outer);
   let limit = idleMs;
-  const fire = (): void => ac.abort(new HarnessError("E_DOCKER_UNAVAILABLE", `${what}: no progress for ${limit / 1000}s; the engine stopped answering`, "Check the engine (`DOCKER_HOST=<url> docker info`) and the network to it, then run again."));
+  const fire = (): void => own.controller.abort(new HarnessError("E_DOCKER_UNAVAILABLE", `${what}: no progress for ${limit / 1000}s; the engine stopped answering`, "Check the engine (`DOCKER_HOST=<url> docker info`) and the network to it, then run again."));
   let timer = setTimeout(fire, idleMs);
-  const relay = (): void => ac.abort(outer!.reason);
-  if (outer?.aborted) relay();
-  else outer?.addEventListener("abort", relay, { once: true });
   return {
-    signal: ac.signal,
+    signal: own.signal,
     touch: (nextIdleMs = idleMs) => {
       clearTimeout(timer);
       limit = nextIdleMs;
@@ -118,7 +116,7 @@ export function stallGuard(what: string, outer: AbortSignal | undefined, idleMs 
     },
     stop: () => {
       clearTimeout(timer);
-      outer?.removeEventListener("abort", relay);
+      own.release();
     },
   };
 }

@@ -16,6 +16,7 @@ import { newRunId } from "../docker/run-id.js";
 import { HarnessError } from "../errors.js";
 import { parseEventLogs, readContainerLogs, validateRun } from "../ground-truth/index.js";
 import type { TrialResult } from "../reporting/result.js";
+import { childController } from "../async/timeout-signal.js";
 import { formatClock } from "../cli/shell.js";
 import { systemClock, type Clock } from "../runner/clock.js";
 import type { RunOutcome } from "../runner/execute-run.js";
@@ -205,10 +206,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
     };
     // Each run gets its own signal, tied to the study's for its lifetime only: listeners that runs
     // leave on their signal then go with it instead of piling up on the study's (a long study's many runs).
-    const own = new AbortController();
-    const relay = (): void => own.abort(poolSignal.reason);
-    if (poolSignal.aborted) relay();
-    else poolSignal.addEventListener("abort", relay, { once: true });
+    const own = childController(poolSignal);
     const batchRecord = async (status: BatchRecord["status"], error?: { code: string; message: string }): Promise<void> => {
       const rec: BatchRecord = {
         kind: "batch", arm: batch.cell.arm, cell: batch.cell.key, runId, ordinal: batch.ordinal, seed: batch.seed, repeat: batch.repeat, status, ...(error ? { error } : {}),
@@ -241,7 +239,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<StudyExecution> {
       progress(`[slot ${slot + 1}] run ${runId} failed: ${e.message} (the rest of the cell runs on resume)`);
       return;
     } finally {
-      poolSignal.removeEventListener("abort", relay);
+      own.release();
     }
     const { result } = outcome;
     if (result.status === "failed") failedBatches += 1;
