@@ -16,7 +16,7 @@ import { InputError } from "../errors.js";
 import { baselineFileFor, nightly, nightlyJobs, readBaseline, writeError, type Baseline } from "../nightly/index.js";
 import { loadNightlyPlan } from "../nightly/plan.js";
 import { parseShard, type Shard } from "../nightly/schedule.js";
-import { describeEngineSpecs, EngineSet, parseEngineSpecs, type EngineSpec } from "../remote/engine-set.js";
+import { describeEngineSpecs, EngineSet, parseEngineSpecs, reapCommandFor, type EngineSpec } from "../remote/engine-set.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import { defaultParallelism } from "../runner/pool.js";
@@ -139,7 +139,7 @@ export async function nightlyCli(argv: readonly string[], catalogue: readonly Sc
     async run({ input, signal, progress, out, setCleanupHint }) {
       const id = newRunId();
       const dir = path.join(input.outDir, id);
-      const reapHint = input.engines.map((e) => (e.target ? `\`npm run reap -- --engine ${e.url}\`` : "`npm run reap`")).join(", ");
+      const reapHint = reapCommandFor(input.engines);
       setCleanupHint(`the night's runs are labelled k8sm-chaos.run-id=<run id> (see ${dir}/runs/); ${reapHint} removes what is left once the Docker engine answers`);
       const engines = await EngineSet.open(input.engines, { signal, progress, localEngine: () => dockerEngine() });
       progress(`nightly ${id}: reports → ${dir}; ${describeEngineSpecs(engines.uses).text}${input.shard ? `; shard ${input.shard.index}/${input.shard.count}` : ""}; baseline ${input.baseline ? input.baseline.file : "none"}`);

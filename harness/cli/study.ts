@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from "../paths.js";
 import type { RunEngine } from "../runner/engine.js";
 import { dockerEngine } from "../runner/docker-engine.js";
 import { defaultParallelism } from "../runner/pool.js";
-import { describeEngineSpecs, EngineSet, engineUseLines, LOCAL_ENGINE, parseEngineSpecs, type EngineSpec } from "../remote/engine-set.js";
+import { describeEngineSpecs, EngineSet, engineUseLines, LOCAL_ENGINE, parseEngineSpecs, reapCommandFor, type EngineSpec } from "../remote/engine-set.js";
 import type { ScenarioDefinition } from "../runner/types.js";
 import { analyzeStudy } from "../study/analyze.js";
 import { validateStudy, type StudyDefinition } from "../study/definition.js";
@@ -249,7 +249,7 @@ export async function studyCli(argv: readonly string[], ctx: StudyCliContext): P
         out(dryRunText(input, ctx.catalogue, done));
         return 0;
       }
-      const reapHint = input.engines.map((e) => (e.target ? `\`npm run reap -- --engine ${e.url}\`` : "`npm run reap`")).join(", ");
+      const reapHint = reapCommandFor(input.engines);
       setCleanupHint(`the study's runs are labelled k8sm-chaos.run-id=<run id> (see ${path.join(input.dir, LOG_FILE)}); ${reapHint} removes what is left once the Docker engine answers`);
       const engines = await EngineSet.open(input.engines, { signal, progress, localEngine: ctx.engine ?? (() => dockerEngine()) });
       progress(`study ${def.name}${input.shard ? ` shard ${shardLabel(input.shard)}` : ""}: ${input.resume ? "resuming" : "starting"} ${input.dir}; seed ${def.seed}; ${describeEngineSpecs(engines.uses).text}`);

@@ -377,3 +377,8 @@ export function describeEngineSpecs(specs: readonly Pick<EngineSpec, "url" | "pa
 export function engineUseLines(uses: readonly EngineUse[]): string[] {
   return uses.map((u) => `engine ${u.url}: ${u.runs} run(s), ${u.trials} trial(s) on ${u.parallel} slot(s)${u.lost ? `; LOST at ${u.lost.at} (${u.lost.reason}); its runs ${u.lost.runIds.join(", ") || "(none under way)"} went to the other engines` : ""}`);
 }
+
+/** The reap command(s) for these engines, for a command's cleanup hint. */
+export function reapCommandFor(specs: readonly Pick<EngineSpec, "url" | "target">[]): string {
+  return specs.map((e) => (e.target ? `\`npm run reap -- --engine ${e.url}\`` : "`npm run reap`")).join(", ");
+}
